@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* mkdtemp, nftw */
+#include "th.h"
+
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+char *
+th_fixture_path(const char *rel)
+{
+	const char *base = getenv("MOCKAPI_FIXTURES");
+	char *path;
+	size_t n;
+
+	if (base == NULL) {
+		fail_msg("MOCKAPI_FIXTURES is not set (run through meson test)");
+	}
+	n = strlen(base) + strlen(rel) + 2;
+	path = malloc(n);
+	assert_non_null(path);
+	(void)snprintf(path, n, "%s/%s", base, rel);
+	return path;
+}
+
+char *
+th_read_file(const char *path, size_t *out_len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0;
+	size_t len = 0;
+	size_t n;
+
+	if (f == NULL) {
+		fail_msg("cannot open %s", path);
+	}
+	do {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	(void)fclose(f);
+	buf[len] = '\0';
+	if (out_len != NULL) {
+		*out_len = len;
+	}
+	return buf;
+}
+
+void
+th_write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL) {
+		fail_msg("cannot create %s", path);
+	}
+	(void)chmod(path, 0600);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+char *
+th_mkdtemp(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path;
+	size_t n;
+
+	if (tmp == NULL || *tmp == '\0') {
+		tmp = "/tmp";
+	}
+	n = strlen(tmp) + 32;
+	path = malloc(n);
+	assert_non_null(path);
+	(void)snprintf(path, n, "%s/mockapi-test-XXXXXX", tmp);
+	if (mkdtemp(path) == NULL) {
+		fail_msg("mkdtemp failed");
+	}
+	return path;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+th_rmtree(const char *path)
+{
+	if (path == NULL) {
+		return;
+	}
+	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+th_run(const char *cmd, char **out_stdout)
+{
+	FILE *p = popen(cmd, "r");
+	char *buf;
+	size_t len = 0;
+	size_t cap = 1 << 20;
+	size_t n;
+	int status;
+
+	if (p == NULL) {
+		return -1;
+	}
+	buf = malloc(cap + 1);
+	assert_non_null(buf);
+	while (len < cap && (n = fread(buf + len, 1, cap - len, p)) > 0) {
+		len += n;
+	}
+	buf[len] = '\0';
+	status = pclose(p);
+	if (out_stdout != NULL) {
+		*out_stdout = buf;
+	} else {
+		free(buf);
+	}
+	if (status == -1 || !WIFEXITED(status)) {
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
