@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#include "saclient.h"
+
+static const char *const names[SAC_ERR_COUNT_] = {
+	[SAC_OK] = "SAC_OK",
+	[SAC_ENOMEM] = "SAC_ENOMEM",
+	[SAC_EINVAL] = "SAC_EINVAL",
+	[SAC_ECONFIG] = "SAC_ECONFIG",
+	[SAC_EIO] = "SAC_EIO",
+	[SAC_ENETWORK] = "SAC_ENETWORK",
+	[SAC_ETLS] = "SAC_ETLS",
+	[SAC_EAUTH] = "SAC_EAUTH",
+	[SAC_EFORBIDDEN] = "SAC_EFORBIDDEN",
+	[SAC_ENOTFOUND] = "SAC_ENOTFOUND",
+	[SAC_EHTTP] = "SAC_EHTTP",
+	[SAC_ETOKEN] = "SAC_ETOKEN",
+	[SAC_ETIMEOUT] = "SAC_ETIMEOUT",
+};
+
+const char *
+sac_err_name(enum sac_err err)
+{
+	if ((unsigned)err >= SAC_ERR_COUNT_ || names[err] == NULL) {
+		return "SAC_E?";
+	}
+	return names[err];
+}
+
+const char *
+sac_version(void)
+{
+	return "0.1.0";
+}
