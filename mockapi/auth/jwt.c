@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "auth/jwt.h"
+#include "auth/jwt_int.h"
 
 #include <math.h> /* isfinite, signbit: macros, no libm */
 #include <stdbool.h>
@@ -663,9 +664,9 @@ key_fits(enum mapi_jws_alg alg, EVP_PKEY *key)
 	return false;
 }
 
-/* Raw R‖S (64 bytes) → DER ECDSA-Sig-Value (malloc'd, *der_len). */
-static enum mapi_err
-es256_raw_to_der(const uint8_t *raw, uint8_t **der, size_t *der_len)
+enum mapi_err
+mapi_jwt_es256_raw_to_der(const uint8_t *raw, uint8_t **out_der,
+                          size_t *out_len)
 {
 	ECDSA_SIG *sig = ECDSA_SIG_new();
 	BIGNUM *r = BN_bin2bn(raw, ES256_HALF, NULL);
@@ -686,35 +687,43 @@ es256_raw_to_der(const uint8_t *raw, uint8_t **der, size_t *der_len)
 		err = MAPI_ECRYPTO;
 		goto out;
 	}
-	*der = buf;
-	*der_len = (size_t)n;
+	*out_der = buf;
+	*out_len = (size_t)n;
 	err = MAPI_OK;
 out:
 	ECDSA_SIG_free(sig);
+	ERR_clear_error();
 	return err;
 }
 
-/* DER ECDSA-Sig-Value → raw R‖S, each left-padded to 32 bytes. */
-static enum mapi_err
-es256_der_to_raw(const uint8_t *der, size_t der_len, uint8_t *raw)
+enum mapi_err
+mapi_jwt_es256_der_to_raw(const uint8_t *der, size_t der_len, uint8_t *raw)
 {
 	const unsigned char *p = der;
-	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+	ECDSA_SIG *sig = NULL;
 	const BIGNUM *r = NULL;
 	const BIGNUM *s = NULL;
-	enum mapi_err err = MAPI_ECRYPTO;
+	uint8_t tmp[ES256_SIG_LEN];
+	enum mapi_err err = MAPI_EINVAL;
 
-	if (sig == NULL) {
+	if (der == NULL || der_len > 1024) {
+		goto out;
+	}
+	sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+	/* Exactly one DER value, nothing after it. */
+	if (sig == NULL || p != der + der_len) {
 		goto out;
 	}
 	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, raw, ES256_HALF) != ES256_HALF ||
-	    BN_bn2binpad(s, raw + ES256_HALF, ES256_HALF) != ES256_HALF) {
+	if (BN_bn2binpad(r, tmp, ES256_HALF) != ES256_HALF ||
+	    BN_bn2binpad(s, tmp + ES256_HALF, ES256_HALF) != ES256_HALF) {
 		goto out;
 	}
+	memcpy(raw, tmp, sizeof(tmp));
 	err = MAPI_OK;
 out:
 	ECDSA_SIG_free(sig);
+	ERR_clear_error();
 	return err;
 }
 
@@ -752,7 +761,7 @@ mapi_jwt_verify(const struct mapi_jwt *jwt, struct evp_pkey_st *key,
 		if (sig_len != ES256_SIG_LEN) {
 			goto out;
 		}
-		err = es256_raw_to_der(sig, &der, &der_len);
+		err = mapi_jwt_es256_raw_to_der(sig, &der, &der_len);
 		if (err != MAPI_OK) {
 			goto out;
 		}
@@ -854,17 +863,27 @@ mapi_jwt_check_times(const struct cJSON *claims, int64_t now, int64_t leeway,
 	return reason == MAPI_JWT_OK ? MAPI_OK : MAPI_EINVAL;
 }
 
-/* Signs input with key; ES256 output converted to raw R‖S. */
-static enum mapi_err
-sign_input(enum mapi_jws_alg alg, EVP_PKEY *key, const char *input,
-           size_t input_len, uint8_t **out_sig, size_t *out_len)
+enum mapi_err
+mapi_jwt_sign_input(enum mapi_jws_alg alg, struct evp_pkey_st *key,
+                    const char *input, size_t input_len, uint8_t **out_sig,
+                    size_t *out_len)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx = NULL;
 	uint8_t *sig = NULL;
 	uint8_t *raw = NULL;
 	size_t sig_len = 0;
-	enum mapi_err err = MAPI_ENOMEM;
+	enum mapi_err err = MAPI_EINVAL;
 
+	if (key == NULL || input == NULL || out_sig == NULL ||
+	    out_len == NULL) {
+		return MAPI_EINVAL;
+	}
+	ERR_clear_error();
+	if (!key_fits(alg, key)) {
+		goto out;
+	}
+	err = MAPI_ENOMEM;
+	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL) {
 		goto out;
 	}
@@ -889,7 +908,10 @@ sign_input(enum mapi_jws_alg alg, EVP_PKEY *key, const char *input,
 			err = MAPI_ENOMEM;
 			goto out;
 		}
-		err = es256_der_to_raw(sig, sig_len, raw);
+		err = mapi_jwt_es256_der_to_raw(sig, sig_len, raw);
+		if (err != MAPI_OK) {
+			err = MAPI_ECRYPTO; /* our own signer's output */
+		}
 		if (err != MAPI_OK) {
 			goto out;
 		}
@@ -906,6 +928,7 @@ out:
 	free(sig);
 	free(raw);
 	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
 	return err;
 }
 
@@ -966,7 +989,7 @@ mapi_jwt_sign(enum mapi_jws_alg alg, struct evp_pkey_st *key, const char *kid,
 	if (err != MAPI_OK) {
 		goto out;
 	}
-	err = sign_input(alg, key, sb.p, sb.len, &sig, &sig_len);
+	err = mapi_jwt_sign_input(alg, key, sb.p, sb.len, &sig, &sig_len);
 	if (err != MAPI_OK) {
 		goto out;
 	}
