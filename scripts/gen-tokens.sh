@@ -67,8 +67,10 @@ es256_raw() {
 		sed -n 's/.*prim: *INTEGER *:\([0-9A-Fa-f]*\).*/\1/p')
 	r=$(pad_hex "$(echo "$ints" | sed -n 1p)" 64)
 	s=$(pad_hex "$(echo "$ints" | sed -n 2p)" 64)
-	[ "${#r}" -eq 64 ] && [ "${#s}" -eq 64 ] || {
-		echo "gen-tokens: bad ECDSA signature" >&2; exit 1; }
+	if [ "${#r}" -ne 64 ] || [ "${#s}" -ne 64 ]; then
+		echo "gen-tokens: bad ECDSA signature" >&2
+		exit 1
+	fi
 	hex2bin "$r$s" | b64url
 }
 
@@ -164,4 +166,8 @@ write crit-header.jwt "$in.$(sign_rs256 "$rsa_priv" "$in")"
 in="$hdr_rs.$pl_good"
 write other-key.jwt "$in.$(sign_rs256 "$rsa_b_priv" "$in")"
 
-echo "gen-tokens: wrote $(ls "$out"/*.jwt | wc -l | tr -d ' ') tokens to $out"
+n=0
+for _ in "$out"/*.jwt; do
+	n=$((n + 1))
+done
+echo "gen-tokens: wrote $n tokens to $out"

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include "auth/jwt.h"
-#include "auth/jwt_int.h"
 
 #include <math.h> /* isfinite, signbit: macros, no libm */
 #include <stdbool.h>
@@ -18,8 +17,10 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
+#include "auth/jwt_int.h"
+
 /* ES256: P-256 coordinates are 32 bytes; a JWS signature is R‖S. */
-#define ES256_HALF 32
+#define ES256_HALF    32
 #define ES256_SIG_LEN 64
 /* Largest integer a float64 holds exactly; time claims must fit. */
 #define MAX_SAFE_INT 9007199254740992.0
@@ -28,7 +29,7 @@ struct mapi_jwt {
 	enum mapi_jws_alg alg;
 	cJSON *header;
 	cJSON *claims;
-	const char *kid; /* inside header, or NULL */
+	const char *kid;     /* inside header, or NULL */
 	char *signing_input; /* "<header>.<payload>", NUL-terminated */
 	size_t signing_input_len;
 	uint8_t *sig;
@@ -333,9 +334,10 @@ format_number(double v, char *out, size_t cap)
 			memcpy(out + o, digits + 1, nd - 1);
 			o += nd - 1;
 		}
-		(void)snprintf(out + o, cap - o, "e%c%s%d", exp10 < 0 ? '-' : '+',
-		               exp10 > -10 && exp10 < 10 && exp10 >= 0 ? "0" : "",
-		               abs(exp10));
+		(void)snprintf(
+			out + o, cap - o, "e%c%s%d", exp10 < 0 ? '-' : '+',
+			exp10 > -10 && exp10 < 10 && exp10 >= 0 ? "0" : "",
+			abs(exp10));
 		return true;
 	}
 	if (exp10 < 0) {
@@ -396,7 +398,8 @@ put_object(struct sbuf *sb, const cJSON *obj)
 	qsort(kids, n, sizeof(*kids), cmp_keys);
 	sb_put(sb, "{", 1);
 	for (i = 0; i < n; i++) {
-		if (i > 0 && strcmp(kids[i - 1]->string, kids[i]->string) == 0) {
+		if (i > 0 &&
+		    strcmp(kids[i - 1]->string, kids[i]->string) == 0) {
 			sb->err = sb->err != MAPI_OK ? sb->err : MAPI_EINVAL;
 			break;
 		}
@@ -657,8 +660,8 @@ key_fits(enum mapi_jws_alg alg, EVP_PKEY *key)
 	if (alg == MAPI_JWS_ES256) {
 		return EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
 		       EVP_PKEY_get_utf8_string_param(
-				       key, OSSL_PKEY_PARAM_GROUP_NAME, group,
-				       sizeof(group), &glen) == 1 &&
+			       key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+			       sizeof(group), &glen) == 1 &&
 		       strcmp(group, SN_X9_62_prime256v1) == 0;
 	}
 	return false;
@@ -971,7 +974,8 @@ mapi_jwt_sign(enum mapi_jws_alg alg, struct evp_pkey_st *key, const char *kid,
 	if (header == NULL ||
 	    cJSON_AddStringToObject(header, "alg", mapi_jws_alg_name(alg)) ==
 	            NULL ||
-	    (kid != NULL && cJSON_AddStringToObject(header, "kid", kid) == NULL)) {
+	    (kid != NULL &&
+	     cJSON_AddStringToObject(header, "kid", kid) == NULL)) {
 		goto out;
 	}
 	err = mapi_jwt_serialize_claims(header, &header_json);

@@ -24,9 +24,9 @@
  *   6. any other alg that is not RS256/ES256 or not in the policy — HS256,
  *      HS384 and HS512 included, so a public key is never an HMAC secret
  *                                                           MAPI_JWT_BAD_ALG
- *   7. a "crit" header (we understand no extension)         MAPI_JWT_UNKNOWN_CRIT
+ *   7. a "crit" header (we understand no extension) MAPI_JWT_UNKNOWN_CRIT
  *   8. payload part not strict base64url                    MAPI_JWT_BAD_BASE64
- *   9. payload not one JSON object / duplicate keys         MAPI_JWT_BAD_PAYLOAD
+ *   9. payload not one JSON object / duplicate keys MAPI_JWT_BAD_PAYLOAD
  *  10. empty signature part                                 MAPI_JWT_MALFORMED
  *  11. signature part not strict base64url                  MAPI_JWT_BAD_BASE64
  * The empty-signature check comes after the header so that an unsigned
@@ -108,10 +108,10 @@ struct mapi_jwt;
  * token the caller frees with mapi_jwt_free(). On rejection returns
  * MAPI_EINVAL with the reason; MAPI_ENOMEM if memory ran out.
  */
-MAPI_NODISCARD enum mapi_err mapi_jwt_parse(const char *token, size_t len,
-                                            const struct mapi_jwt_policy *policy,
-                                            struct mapi_jwt **out_jwt,
-                                            enum mapi_jwt_reason *out_reason);
+MAPI_NODISCARD enum mapi_err
+mapi_jwt_parse(const char *token, size_t len,
+               const struct mapi_jwt_policy *policy, struct mapi_jwt **out_jwt,
+               enum mapi_jwt_reason *out_reason);
 
 /* Frees a token from mapi_jwt_parse(). Accepts NULL. */
 void mapi_jwt_free(struct mapi_jwt *jwt);
@@ -180,8 +180,6 @@ mapi_jwt_serialize_claims(const struct cJSON *claims, char **out_json);
  * *out_token is a malloc'd NUL-terminated compact JWS. MAPI_ECRYPTO if
  * OpenSSL fails, MAPI_ENOMEM.
  */
-MAPI_NODISCARD enum mapi_err mapi_jwt_sign(enum mapi_jws_alg alg,
-                                           struct evp_pkey_st *key,
-                                           const char *kid,
-                                           const struct cJSON *claims,
-                                           char **out_token);
+MAPI_NODISCARD enum mapi_err
+mapi_jwt_sign(enum mapi_jws_alg alg, struct evp_pkey_st *key, const char *kid,
+              const struct cJSON *claims, char **out_token);

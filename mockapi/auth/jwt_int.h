@@ -43,6 +43,5 @@ MAPI_NODISCARD enum mapi_err mapi_jwt_es256_raw_to_der(const uint8_t *raw,
  * 32 bytes. MAPI_EINVAL if der is not one well-formed ECDSA-Sig-Value or a
  * value does not fit 32 bytes.
  */
-MAPI_NODISCARD enum mapi_err mapi_jwt_es256_der_to_raw(const uint8_t *der,
-                                                       size_t der_len,
-                                                       uint8_t *raw);
+MAPI_NODISCARD enum mapi_err
+mapi_jwt_es256_der_to_raw(const uint8_t *der, size_t der_len, uint8_t *raw);

@@ -16,8 +16,12 @@ static const struct {
 	const char *raw;
 	const char *enc;
 } vectors[] = {
-	{ "", "" },         { "f", "Zg" },          { "fo", "Zm8" },
-	{ "foo", "Zm9v" },  { "foob", "Zm9vYg" },   { "fooba", "Zm9vYmE" },
+	{ "", "" },
+	{ "f", "Zg" },
+	{ "fo", "Zm8" },
+	{ "foo", "Zm9v" },
+	{ "foob", "Zm9vYg" },
+	{ "fooba", "Zm9vYmE" },
 	{ "foobar", "Zm9vYmFy" },
 };
 
@@ -28,18 +32,20 @@ test_jose_b64url_rfc4648_vectors(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
-		char *enc = mapi_b64url_encode_dup((const uint8_t *)vectors[i].raw,
-		                                   strlen(vectors[i].raw));
+		char *enc =
+			mapi_b64url_encode_dup((const uint8_t *)vectors[i].raw,
+		                               strlen(vectors[i].raw));
 		uint8_t *dec = NULL;
 		size_t dec_len = 0;
 
 		assert_non_null(enc);
 		assert_string_equal(enc, vectors[i].enc);
-		assert_int_equal(mapi_b64url_encoded_len(strlen(vectors[i].raw)),
-		                 strlen(vectors[i].enc));
-		assert_int_equal(mapi_b64url_decode(enc, strlen(enc), &dec,
-		                                    &dec_len),
-		                 MAPI_OK);
+		assert_int_equal(
+			mapi_b64url_encoded_len(strlen(vectors[i].raw)),
+			strlen(vectors[i].enc));
+		assert_int_equal(
+			mapi_b64url_decode(enc, strlen(enc), &dec, &dec_len),
+			MAPI_OK);
 		assert_int_equal(dec_len, strlen(vectors[i].raw));
 		assert_memory_equal(dec, vectors[i].raw, dec_len);
 		free(dec);
@@ -87,7 +93,8 @@ test_jose_b64url_uses_url_alphabet(void **state)
 	(void)state;
 	assert_int_equal(mapi_b64url_encode(raw, sizeof(raw), enc), 4);
 	assert_string_equal(enc, "-_-_");
-	assert_int_equal(mapi_b64url_decode("-_-_", 4, &dec, &dec_len), MAPI_OK);
+	assert_int_equal(mapi_b64url_decode("-_-_", 4, &dec, &dec_len),
+	                 MAPI_OK);
 	assert_int_equal(dec_len, 3);
 	assert_memory_equal(dec, raw, 3);
 	free(dec);
@@ -106,8 +113,8 @@ static const struct {
 	{ "tab", "\tZm9v" },
 	{ "4k+1 length", "Zm9vY" },
 	{ "1 char", "Z" },
-	{ "non-canonical 2 bits", "Zh" },   /* "Zg" is canonical for "f" */
-	{ "non-canonical 4 bits", "Zm9" },  /* "Zm8" is canonical for "fo" */
+	{ "non-canonical 2 bits", "Zh" },  /* "Zg" is canonical for "f" */
+	{ "non-canonical 4 bits", "Zm9" }, /* "Zm8" is canonical for "fo" */
 	{ "dot", "Zm9v.Yg" },
 	{ "non-ascii", "Zm9v\xc3\xa9" },
 	{ "percent", "Zm9%" },

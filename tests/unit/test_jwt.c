@@ -26,8 +26,8 @@
 #define BOTH (MAPI_JWS_RS256 | MAPI_JWS_ES256)
 /* The fake clock the golden tokens were made for (fixtures/tokens). */
 #define GOLDEN_NOW INT64_C(1700001000)
-#define KID_RSA "PYBaKlXonGMvLDoLNzBsdterDNz9jAuyd1gyFTPMvTw"
-#define KID_EC "mh8qnhImFQuzQ8uK29vAeeZzO-hTgxliXOtXG5iikis"
+#define KID_RSA    "PYBaKlXonGMvLDoLNzBsdterDNz9jAuyd1gyFTPMvTw"
+#define KID_EC     "mh8qnhImFQuzQ8uK29vAeeZzO-hTgxliXOtXG5iikis"
 
 static const struct mapi_jwt_policy policy_both = { .algs = BOTH };
 
@@ -140,21 +140,26 @@ k8s_claims(void)
 	const char *aud[] = { "https://kubernetes.default.svc.cluster.local" };
 
 	assert_non_null(c);
-	cJSON_AddStringToObject(c, "sub", "system:serviceaccount:default:default");
+	cJSON_AddStringToObject(c, "sub",
+	                        "system:serviceaccount:default:default");
 	cJSON_AddNumberToObject(c, "nbf", 1717671355);
-	cJSON_AddStringToObject(sa, "uid", "e6a8680e-0000-4000-8000-000000000003");
+	cJSON_AddStringToObject(sa, "uid",
+	                        "e6a8680e-0000-4000-8000-000000000003");
 	cJSON_AddStringToObject(sa, "name", "default");
 	cJSON_AddNumberToObject(k, "warnafter", 1717674962);
 	cJSON_AddItemToObject(k, "serviceaccount", sa);
-	cJSON_AddStringToObject(pod, "uid", "0d8b260e-0000-4000-8000-000000000002");
+	cJSON_AddStringToObject(pod, "uid",
+	                        "0d8b260e-0000-4000-8000-000000000002");
 	cJSON_AddStringToObject(pod, "name", "shell");
 	cJSON_AddItemToObject(k, "pod", pod);
-	cJSON_AddStringToObject(node, "uid", "517eb86e-0000-4000-8000-000000000001");
+	cJSON_AddStringToObject(node, "uid",
+	                        "517eb86e-0000-4000-8000-000000000001");
 	cJSON_AddStringToObject(node, "name", "contour-worker");
 	cJSON_AddItemToObject(k, "node", node);
 	cJSON_AddStringToObject(k, "namespace", "default");
 	cJSON_AddItemToObject(c, "kubernetes.io", k);
-	cJSON_AddStringToObject(c, "jti", "e51f1fbc-4733-4b85-a59f-ba80c0523874");
+	cJSON_AddStringToObject(c, "jti",
+	                        "e51f1fbc-4733-4b85-a59f-ba80c0523874");
 	cJSON_AddStringToObject(c, "iss",
 	                        "https://kubernetes.default.svc.cluster.local");
 	cJSON_AddNumberToObject(c, "iat", 1717671355);
@@ -199,8 +204,9 @@ sig_of(const char *token, size_t *len)
 	uint8_t *sig = NULL;
 
 	assert_non_null(dot);
-	assert_int_equal(mapi_b64url_decode(dot + 1, strlen(dot + 1), &sig, len),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_b64url_decode(dot + 1, strlen(dot + 1), &sig, len),
+		MAPI_OK);
 	return sig;
 }
 
@@ -233,9 +239,9 @@ edit_payload(const char *token, const char *from, const char *to)
 	char *t;
 
 	assert_int_equal(strlen(from), strlen(to));
-	assert_int_equal(mapi_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &pl,
-	                                    &n),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &pl, &n),
+		MAPI_OK);
 	hit = strstr((char *)pl, from);
 	assert_non_null(hit);
 	memcpy(hit, to, strlen(to));
@@ -252,8 +258,8 @@ edit_payload(const char *token, const char *from, const char *to)
 /* ---- rejection table --------------------------------------------------- */
 
 #define HDR_RS "{\"alg\":\"RS256\",\"kid\":\"k\"}"
-#define PL "{\"sub\":\"x\"}"
-#define SIG "c2lnbmF0dXJl" /* "signature" */
+#define PL     "{\"sub\":\"x\"}"
+#define SIG    "c2lnbmF0dXJl" /* "signature" */
 
 static const struct reject_case {
 	const char *name;
@@ -280,8 +286,9 @@ static const struct reject_case {
 	  SIG, MAPI_JWT_UNKNOWN_CRIT },
 	{ "crit empty", NULL, "{\"alg\":\"RS256\",\"crit\":[]}", PL, SIG,
 	  MAPI_JWT_UNKNOWN_CRIT },
-	{ "crit b64", NULL, "{\"alg\":\"ES256\",\"b64\":false,\"crit\":[\"b64\"]}",
-	  PL, SIG, MAPI_JWT_UNKNOWN_CRIT },
+	{ "crit b64", NULL,
+	  "{\"alg\":\"ES256\",\"b64\":false,\"crit\":[\"b64\"]}", PL, SIG,
+	  MAPI_JWT_UNKNOWN_CRIT },
 	{ "no alg", NULL, "{\"kid\":\"k\"}", PL, SIG, MAPI_JWT_BAD_HEADER },
 	{ "alg number", NULL, "{\"alg\":256}", PL, SIG, MAPI_JWT_BAD_HEADER },
 	{ "alg null", NULL, "{\"alg\":null}", PL, SIG, MAPI_JWT_BAD_HEADER },
@@ -289,14 +296,15 @@ static const struct reject_case {
 	  MAPI_JWT_BAD_HEADER },
 	{ "dup alg", NULL, "{\"alg\":\"RS256\",\"alg\":\"none\"}", PL, SIG,
 	  MAPI_JWT_BAD_HEADER },
-	{ "dup escaped", NULL, "{\"alg\":\"RS256\",\"\\u0061lg\":\"RS256\"}", PL,
-	  SIG, MAPI_JWT_BAD_HEADER },
+	{ "dup escaped", NULL, "{\"alg\":\"RS256\",\"\\u0061lg\":\"RS256\"}",
+	  PL, SIG, MAPI_JWT_BAD_HEADER },
 	{ "header array", NULL, "[{\"alg\":\"RS256\"}]", PL, SIG,
 	  MAPI_JWT_BAD_HEADER },
 	{ "header string", NULL, "\"RS256\"", PL, SIG, MAPI_JWT_BAD_HEADER },
 	{ "header not json", NULL, "alg=RS256", PL, SIG, MAPI_JWT_BAD_HEADER },
 	{ "header trailing", NULL, HDR_RS "x", PL, SIG, MAPI_JWT_BAD_HEADER },
-	{ "header two objects", NULL, HDR_RS "{}", PL, SIG, MAPI_JWT_BAD_HEADER },
+	{ "header two objects", NULL, HDR_RS "{}", PL, SIG,
+	  MAPI_JWT_BAD_HEADER },
 	{ "header BOM", NULL, "\xef\xbb\xbf" HDR_RS, PL, SIG,
 	  MAPI_JWT_BAD_HEADER },
 	{ "header control byte", NULL, "{\x01\"alg\":\"RS256\"}", PL, SIG,
@@ -316,8 +324,8 @@ static const struct reject_case {
 	{ "payload trailing", NULL, HDR_RS, PL ",", SIG, MAPI_JWT_BAD_PAYLOAD },
 	{ "payload NUL", NULL, HDR_RS, "{}\x01", SIG, MAPI_JWT_BAD_PAYLOAD },
 	{ "empty signature", NULL, HDR_RS, PL, "", MAPI_JWT_MALFORMED },
-	{ "sig padded", NULL, HDR_RS, PL, "c2lnbmF0dXJlcw==",
-	  MAPI_JWT_BAD_BASE64 },
+	{ "sig padded", NULL, HDR_RS, PL,
+	  "c2lnbmF0dXJlcw==", MAPI_JWT_BAD_BASE64 },
 	{ "sig plus", NULL, HDR_RS, PL, "c2ln+mF0", MAPI_JWT_BAD_BASE64 },
 	{ "sig slash", NULL, HDR_RS, PL, "c2ln/mF0", MAPI_JWT_BAD_BASE64 },
 	{ "sig space", NULL, HDR_RS, PL, "c2ln bmF0", MAPI_JWT_BAD_BASE64 },
@@ -336,10 +344,10 @@ static const struct reject_case {
 	  MAPI_JWT_BAD_BASE64 },
 	{ "two parts", "eyJhbGciOiJSUzI1NiJ9.e30", NULL, NULL, NULL,
 	  MAPI_JWT_MALFORMED },
-	{ "four parts", "eyJhbGciOiJSUzI1NiJ9.e30." SIG "." SIG, NULL, NULL, NULL,
-	  MAPI_JWT_MALFORMED },
-	{ "five parts (JWE)", "eyJhbGciOiJSUzI1NiJ9.e30.a.b.c", NULL, NULL, NULL,
-	  MAPI_JWT_MALFORMED },
+	{ "four parts", "eyJhbGciOiJSUzI1NiJ9.e30." SIG "." SIG, NULL, NULL,
+	  NULL, MAPI_JWT_MALFORMED },
+	{ "five parts (JWE)", "eyJhbGciOiJSUzI1NiJ9.e30.a.b.c", NULL, NULL,
+	  NULL, MAPI_JWT_MALFORMED },
 	{ "one part", "eyJhbGciOiJSUzI1NiJ9", NULL, NULL, NULL,
 	  MAPI_JWT_MALFORMED },
 	{ "empty", "", NULL, NULL, NULL, MAPI_JWT_MALFORMED },
@@ -361,8 +369,9 @@ test_jwt_rejects_table(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(reject_cases) / sizeof(reject_cases[0]); i++) {
 		const struct reject_case *c = &reject_cases[i];
-		char *token = c->raw != NULL ? strdup(c->raw)
-		                             : make_token(c->hdr, c->payload, c->sig);
+		char *token = c->raw != NULL
+		                      ? strdup(c->raw)
+		                      : make_token(c->hdr, c->payload, c->sig);
 		struct mapi_jwt *jwt = NULL;
 		enum mapi_jwt_reason reason = MAPI_JWT_REASON_COUNT_;
 		enum mapi_err err;
@@ -372,7 +381,8 @@ test_jwt_rejects_table(void **state)
 		                     &reason);
 		if (err != MAPI_EINVAL || reason != c->want) {
 			fail_msg("case \"%s\": got %s/%s, want %s", c->name,
-			         mapi_err_name(err), mapi_jwt_reason_name(reason),
+			         mapi_err_name(err),
+			         mapi_jwt_reason_name(reason),
 			         mapi_jwt_reason_name(c->want));
 		}
 		assert_null(jwt);
@@ -403,8 +413,8 @@ test_jwt_rejects_hs256_keyed_with_public_pem(void **state)
 	                     &mac_len));
 	assert_int_equal(mac_len, 32);
 	s = b64(mac, mac_len);
-	token = make_token("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", k8s_claims_json,
-	                   s);
+	token = make_token("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+	                   k8s_claims_json, s);
 	(void)parse_expect(token, &policy_both, MAPI_JWT_BAD_ALG);
 	/* Even a policy with every bit set never admits HMAC. */
 	(void)parse_expect(token, &everything, MAPI_JWT_BAD_ALG);
@@ -460,23 +470,27 @@ test_jwt_rejects_oversized(void **state)
 	/* A payload that makes the token just over 16 KiB. */
 	big[12300] = '\0';
 	cJSON_AddStringToObject(claims, "pad", big);
-	assert_int_equal(mapi_jwt_sign(MAPI_JWS_RS256, rsa, NULL, claims, &token),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_jwt_sign(MAPI_JWS_RS256, rsa, NULL, claims, &token),
+		MAPI_OK);
 	len = strlen(token);
 	assert_true(len > 16384);
-	assert_int_equal(mapi_jwt_parse(token, len, &policy_both, &jwt, &reason),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_jwt_parse(token, len, &policy_both, &jwt, &reason),
+		MAPI_EINVAL);
 	assert_int_equal(reason, MAPI_JWT_TOO_LARGE);
-	/* Exactly at the limit is allowed: the same bytes under a larger one. */
+	/* Exactly at the limit is allowed: the same bytes under a larger one.
+	 */
 	mapi_jwt_free(parse_expect(token, &large, MAPI_JWT_OK));
-	assert_int_equal(mapi_jwt_parse(token, 16384, &policy_both, &jwt,
-	                                &reason),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_jwt_parse(token, 16384, &policy_both, &jwt, &reason),
+		MAPI_EINVAL);
 	assert_int_not_equal(reason, MAPI_JWT_TOO_LARGE); /* cut, not big */
 	/* Garbage is refused for size before anything is looked at. */
 	memset(big, '.', 19999);
-	assert_int_equal(mapi_jwt_parse(big, 16385, &policy_both, &jwt, &reason),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_jwt_parse(big, 16385, &policy_both, &jwt, &reason),
+		MAPI_EINVAL);
 	assert_int_equal(reason, MAPI_JWT_TOO_LARGE);
 	/* A custom max_len. */
 	(void)parse_expect(token, &small, MAPI_JWT_TOO_LARGE);
@@ -523,7 +537,8 @@ test_jwt_reason_names(void **state)
 		assert_string_not_equal(a, "MAPI_JWT_UNKNOWN_REASON");
 		for (j = 0; j < i; j++) {
 			assert_string_not_equal(
-				a, mapi_jwt_reason_name((enum mapi_jwt_reason)j));
+				a,
+				mapi_jwt_reason_name((enum mapi_jwt_reason)j));
 		}
 	}
 	assert_string_equal(mapi_jwt_reason_name(MAPI_JWT_EXPIRED),
@@ -558,7 +573,8 @@ round_trip(enum mapi_jws_alg alg, const char *priv_rel, const char *pub_rel,
 		assert_string_equal(mapi_jwt_kid(jwt), kid);
 	}
 	assert_true(cJSON_Compare(mapi_jwt_claims(jwt), want, 1));
-	/* Byte layout: header exactly as Kubernetes writes it; payload sorted. */
+	/* Byte layout: header exactly as Kubernetes writes it; payload sorted.
+	 */
 	assert_int_equal(mapi_jwt_serialize_claims(mapi_jwt_header(jwt), &hdr),
 	                 MAPI_OK);
 	assert_string_equal(hdr, want_header);
@@ -663,8 +679,9 @@ test_jwt_key_type_mismatch(void **state)
 	                 MAPI_EINVAL);
 	assert_int_equal(mapi_jwt_sign(MAPI_JWS_RS256, ec, NULL, claims, &out),
 	                 MAPI_EINVAL);
-	assert_int_equal(mapi_jwt_sign(MAPI_JWS_ES256, p384, NULL, claims, &out),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_jwt_sign(MAPI_JWS_ES256, p384, NULL, claims, &out),
+		MAPI_EINVAL);
 	assert_int_equal(mapi_jwt_sign(MAPI_JWS_NONE, rsa, NULL, claims, &out),
 	                 MAPI_EINVAL);
 	assert_string_equal(out, "untouched");
@@ -686,10 +703,11 @@ test_jwt_tampered_is_bad_signature(void **state)
 	EVP_PKEY *rsa = load_key("keys/rsa-2048.pkcs8.pem", 0);
 	char *token = sign_k8s(MAPI_JWS_RS256, rsa, KID_RSA);
 	const char *sig = strrchr(token, '.') + 1;
-	char *bad_pl = make_token("{\"alg\":\"RS256\",\"kid\":\"" KID_RSA "\"}",
-	                          "{\"sub\":\"system:serviceaccount:kube-system:"
-	                          "admin\"}",
-	                          sig);
+	char *bad_pl =
+		make_token("{\"alg\":\"RS256\",\"kid\":\"" KID_RSA "\"}",
+	                   "{\"sub\":\"system:serviceaccount:kube-system:"
+	                   "admin\"}",
+	                   sig);
 	char *bad_hdr = make_token("{\"alg\":\"RS256\",\"kid\":\"other\"}",
 	                           k8s_claims_json, sig);
 	char *flipped = edit_payload(token, "\"shell\"", "\"shelm\"");
@@ -794,12 +812,13 @@ test_jwt_signature_length_rules(void **state)
 	assert_int_equal(parse_verify(t, ec), MAPI_JWT_BAD_SIGNATURE);
 	free(t);
 	/* Our converters agree with the hand-made DER, both ways. */
-	assert_int_equal(mapi_jwt_es256_raw_to_der(es_sig, &lib_der,
-	                                           &lib_der_len),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_jwt_es256_raw_to_der(es_sig, &lib_der, &lib_der_len),
+		MAPI_OK);
 	assert_int_equal(lib_der_len, der_len);
 	assert_memory_equal(lib_der, der, der_len);
-	assert_int_equal(mapi_jwt_es256_der_to_raw(der, der_len, back), MAPI_OK);
+	assert_int_equal(mapi_jwt_es256_der_to_raw(der, der_len, back),
+	                 MAPI_OK);
 	assert_memory_equal(back, es_sig, 64);
 	/* Trailing bytes after the DER value are refused. */
 	der[der_len] = 0;
@@ -827,14 +846,16 @@ test_jwt_es256_left_pads_short_values(void **state)
 
 	(void)state;
 	memset(raw, 0, sizeof(raw));
-	raw[31] = 0x05;            /* r = 5 */
-	raw[32 + 2] = 0x80;        /* s has two leading zero bytes, top bit set */
+	raw[31] = 0x05;     /* r = 5 */
+	raw[32 + 2] = 0x80; /* s has two leading zero bytes, top bit set */
 	raw[63] = 0x01;
 	hand_len = raw_to_der_by_hand(raw, hand);
-	assert_int_equal(mapi_jwt_es256_raw_to_der(raw, &der, &der_len), MAPI_OK);
+	assert_int_equal(mapi_jwt_es256_raw_to_der(raw, &der, &der_len),
+	                 MAPI_OK);
 	assert_int_equal(der_len, hand_len);
 	assert_memory_equal(der, hand, hand_len);
-	assert_int_equal(mapi_jwt_es256_der_to_raw(der, der_len, back), MAPI_OK);
+	assert_int_equal(mapi_jwt_es256_der_to_raw(der, der_len, back),
+	                 MAPI_OK);
 	assert_memory_equal(back, raw, 64);
 	OPENSSL_free(der);
 }
@@ -843,34 +864,48 @@ test_jwt_es256_left_pads_short_values(void **state)
 
 static const char a2_token[] =
 	"eyJhbGciOiJSUzI1NiJ9"
-	".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLm"
+	".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlL"
+        "m"
 	"NvbS9pc19yb290Ijp0cnVlfQ"
-	".cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4"
-	"Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_n"
-	"ZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_"
-	"dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np"
+	".cC4hiUPoj9Eetdgtv3hF80EGrhuB__"
+        "dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4"
+	"Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--"
+        "f_n"
+	"ZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_"
+        "eSN9383LcOLn6_"
+	"dO--xi12jzDwusC-"
+        "eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np"
 	"6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
 
 static const char a2_n[] =
-	"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qP"
-	"CJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47s"
-	"oMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2"
-	"R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoud"
+	"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-"
+        "4qP"
+	"CJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_"
+        "YpRPEwOWvG6b32690r2jZ47s"
+	"oMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-"
+        "UTo7WTBEMa2"
+	"R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-"
+        "DWNmoud"
 	"F8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
 static const char a2_e[] = "AQAB";
 static const char a2_d[] =
-	"Eq5xpGnNCivDflJsRQBXHx1hdR1k6Ulwe2JZD50LpXyWPEAeP88vLNO97IjlA7_GQ5sLKMgv"
-	"fTeXZx9SE-7YwVol2NXOoAJe46sui395IW_GO-pWJ1O0BkTGoVEn2bKVRUCgu-GjBVaYLU6f"
-	"3l9kJfFNS3E0QbVdxzubSu3Mkqzjkn439X0M_V51gfpRLI9JYanrC4D4qAdGcopV_0ZHHzQl"
-	"BjudU2QvXt4ehNYTCBr6XCLQUShb1juUO1ZdiYoFaFQT5Tw8bGUl_x_jTj3ccPDVZFD9pIuh"
+	"Eq5xpGnNCivDflJsRQBXHx1hdR1k6Ulwe2JZD50LpXyWPEAeP88vLNO97IjlA7_"
+        "GQ5sLKMgv"
+	"fTeXZx9SE-7YwVol2NXOoAJe46sui395IW_GO-pWJ1O0BkTGoVEn2bKVRUCgu-"
+        "GjBVaYLU6f"
+	"3l9kJfFNS3E0QbVdxzubSu3Mkqzjkn439X0M_V51gfpRLI9JYanrC4D4qAdGcopV_"
+        "0ZHHzQl"
+	"BjudU2QvXt4ehNYTCBr6XCLQUShb1juUO1ZdiYoFaFQT5Tw8bGUl_x_"
+        "jTj3ccPDVZFD9pIuh"
 	"LhBOneufuBiB4cS98l2SR_RQyGWSeWjnczT0QU91p1DhOVRuOopznQ";
 
-static const char a3_token[] =
-	"eyJhbGciOiJFUzI1NiJ9"
-	".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLm"
-	"NvbS9pc19yb290Ijp0cnVlfQ"
-	".DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfK"
-	"TUJqPP3-Kg6NU1Q";
+static const char a3_token[] = "eyJhbGciOiJFUzI1NiJ9"
+			       ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQ"
+                               "ogImh0dHA6Ly9leGFtcGxlLm"
+			       "NvbS9pc19yb290Ijp0cnVlfQ"
+			       ".DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-"
+                               "F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfK"
+			       "TUJqPP3-Kg6NU1Q";
 static const char a3_x[] = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
 static const char a3_y[] = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
 static const char a3_d[] = "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI";
@@ -916,12 +951,14 @@ a2_key(int private)
 	EVP_PKEY *key;
 
 	assert_non_null(bld);
-	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n), 1);
-	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n),
+	                 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e),
+	                 1);
 	if (private) {
-		assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D,
-		                                        d),
-		                 1);
+		assert_int_equal(
+			OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d),
+			1);
 	}
 	key = pkey_fromdata("RSA", bld,
 	                    private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
@@ -945,23 +982,27 @@ a3_key(int private)
 	BIGNUM *d = bn_b64(a3_d);
 	EVP_PKEY *key;
 
-	assert_int_equal(mapi_b64url_decode(a3_x, strlen(a3_x), &x, &xl), MAPI_OK);
-	assert_int_equal(mapi_b64url_decode(a3_y, strlen(a3_y), &y, &yl), MAPI_OK);
+	assert_int_equal(mapi_b64url_decode(a3_x, strlen(a3_x), &x, &xl),
+	                 MAPI_OK);
+	assert_int_equal(mapi_b64url_decode(a3_y, strlen(a3_y), &y, &yl),
+	                 MAPI_OK);
 	assert_int_equal(xl, 32);
 	assert_int_equal(yl, 32);
 	pub[0] = 0x04; /* uncompressed point */
 	memcpy(pub + 1, x, 32);
 	memcpy(pub + 33, y, 32);
 	assert_non_null(bld);
-	assert_int_equal(OSSL_PARAM_BLD_push_utf8_string(
-				 bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0),
-	                 1);
-	assert_int_equal(OSSL_PARAM_BLD_push_octet_string(
-				 bld, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub)),
-	                 1);
+	assert_int_equal(
+		OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	                                        "prime256v1", 0),
+		1);
+	assert_int_equal(
+		OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+	                                         pub, sizeof(pub)),
+		1);
 	if (private) {
-		assert_int_equal(OSSL_PARAM_BLD_push_BN(bld,
-		                                        OSSL_PKEY_PARAM_PRIV_KEY, d),
+		assert_int_equal(OSSL_PARAM_BLD_push_BN(
+					 bld, OSSL_PKEY_PARAM_PRIV_KEY, d),
 		                 1);
 	}
 	key = pkey_fromdata("EC", bld,
@@ -980,8 +1021,8 @@ test_jwt_rfc7515_a2_rs256(void **state)
 	EVP_PKEY *pub = a2_key(0);
 	EVP_PKEY *priv = a2_key(1);
 	struct mapi_jwt *jwt = parse_expect(a2_token, &rs, MAPI_JWT_OK);
-	const cJSON *iss = cJSON_GetObjectItemCaseSensitive(mapi_jwt_claims(jwt),
-	                                                    "iss");
+	const cJSON *iss =
+		cJSON_GetObjectItemCaseSensitive(mapi_jwt_claims(jwt), "iss");
 	const char *d2 = strrchr(a2_token, '.');
 	uint8_t *sig = NULL;
 	size_t sig_len = 0;
@@ -1021,8 +1062,8 @@ test_jwt_rfc7515_a3_es256(void **state)
 	EVP_PKEY *pub = a3_key(0);
 	EVP_PKEY *priv = a3_key(1);
 	struct mapi_jwt *jwt = parse_expect(a3_token, &es, MAPI_JWT_OK);
-	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(mapi_jwt_claims(jwt),
-	                                                    "exp");
+	const cJSON *exp =
+		cJSON_GetObjectItemCaseSensitive(mapi_jwt_claims(jwt), "exp");
 	const char *d2 = strrchr(a3_token, '.');
 	uint8_t *sig = NULL;
 	size_t sig_len = 0;
@@ -1086,14 +1127,14 @@ static const struct time_case {
 	{ "{\"iat\":1700000000}", T - 61, 60, MAPI_JWT_ISSUED_IN_FUTURE },
 	{ "{\"iat\":1700000000}", T + 31536000, 60, MAPI_JWT_OK },
 	/* A typical bound token across its life. */
-	{ "{\"exp\":1700003600,\"iat\":1700000000,\"nbf\":1700000000}", T + 1800,
-	  60, MAPI_JWT_OK },
+	{ "{\"exp\":1700003600,\"iat\":1700000000,\"nbf\":1700000000}",
+	  T + 1800, 60, MAPI_JWT_OK },
 	{ "{\"exp\":1700003600,\"iat\":1700000000,\"nbf\":1700000000}",
 	  T + 3660, 60, MAPI_JWT_OK },
 	{ "{\"exp\":1700003600,\"iat\":1700000000,\"nbf\":1700000000}",
 	  T + 3661, 60, MAPI_JWT_EXPIRED },
-	{ "{\"exp\":1700003600,\"iat\":1700000000,\"nbf\":1700000000}",
-	  T - 61, 60, MAPI_JWT_NOT_YET_VALID },
+	{ "{\"exp\":1700003600,\"iat\":1700000000,\"nbf\":1700000000}", T - 61,
+	  60, MAPI_JWT_NOT_YET_VALID },
 	/* go-jose's order: nbf, then exp, then iat. */
 	{ "{\"exp\":1699999000,\"nbf\":1700001000}", T, 60,
 	  MAPI_JWT_NOT_YET_VALID },
@@ -1135,9 +1176,11 @@ test_jwt_check_times_table(void **state)
 		err = mapi_jwt_check_times(claims, c->now, c->leeway, &reason);
 		if (reason != c->want ||
 		    err != (c->want == MAPI_JWT_OK ? MAPI_OK : MAPI_EINVAL)) {
-			fail_msg("case %zu %s now=%lld leeway=%lld: got %s, want %s",
+			fail_msg("case %zu %s now=%lld leeway=%lld: got %s, "
+			         "want %s",
 			         i, c->claims, (long long)c->now,
-			         (long long)c->leeway, mapi_jwt_reason_name(reason),
+			         (long long)c->leeway,
+			         mapi_jwt_reason_name(reason),
 			         mapi_jwt_reason_name(c->want));
 		}
 		cJSON_Delete(claims);
@@ -1152,9 +1195,12 @@ test_jwt_check_times_bad_arguments(void **state)
 	enum mapi_jwt_reason reason = MAPI_JWT_REASON_COUNT_;
 
 	(void)state;
-	assert_int_equal(mapi_jwt_check_times(NULL, T, 60, &reason), MAPI_EINVAL);
-	assert_int_equal(mapi_jwt_check_times(arr, T, 60, &reason), MAPI_EINVAL);
-	assert_int_equal(mapi_jwt_check_times(obj, T, -1, &reason), MAPI_EINVAL);
+	assert_int_equal(mapi_jwt_check_times(NULL, T, 60, &reason),
+	                 MAPI_EINVAL);
+	assert_int_equal(mapi_jwt_check_times(arr, T, 60, &reason),
+	                 MAPI_EINVAL);
+	assert_int_equal(mapi_jwt_check_times(obj, T, -1, &reason),
+	                 MAPI_EINVAL);
 	assert_int_equal(reason, MAPI_JWT_REASON_COUNT_);
 	assert_int_equal(mapi_jwt_check_times(obj, T, 60, NULL), MAPI_OK);
 	cJSON_Delete(arr);
@@ -1186,9 +1232,10 @@ test_jwt_serialize_kubernetes_layout(void **state)
 static void
 test_jwt_serialize_sorts_bytewise_every_level(void **state)
 {
-	cJSON *c = cJSON_Parse("{\"\xc3\xa9\":1,\"aa\":{\"z\":[3,{\"b\":1,\"a\":2}],"
-	                       "\"a\":{}},\"a\":[],\"_\":true,\"B\":null,"
-	                       "\"A\":false}");
+	cJSON *c = cJSON_Parse(
+		"{\"\xc3\xa9\":1,\"aa\":{\"z\":[3,{\"b\":1,\"a\":2}],"
+		"\"a\":{}},\"a\":[],\"_\":true,\"B\":null,"
+		"\"A\":false}");
 
 	(void)state;
 	assert_non_null(c);
@@ -1363,22 +1410,24 @@ static const char pyjwt_script[] =
 	"tok = open(sys.argv[1]).read()\n"
 	"key = open(sys.argv[2]).read()\n"
 	"c = jwt.decode(tok, key, algorithms=[sys.argv[3]],\n"
-	"               audience='https://kubernetes.default.svc.cluster.local',\n"
+	"               "
+        "audience='https://kubernetes.default.svc.cluster.local',\n"
 	"               options={'verify_exp': False, 'verify_iat': False,\n"
 	"                        'verify_nbf': False})\n"
 	"h = jwt.get_unverified_header(tok)\n"
-	"print(h['alg'], h.get('kid'), c['sub'], c['kubernetes.io']['pod']['name'])\n";
+	"print(h['alg'], h.get('kid'), c['sub'], "
+        "c['kubernetes.io']['pod']['name'])\n";
 
 static void
-pyjwt_verifies(enum mapi_jws_alg alg, const char *priv_rel,
-               const char *pub_rel, const char *other_pub_rel)
+pyjwt_verifies(enum mapi_jws_alg alg, const char *priv_rel, const char *pub_rel,
+               const char *other_pub_rel)
 {
 	EVP_PKEY *priv = load_key(priv_rel, 0);
 	char *token = sign_k8s(alg, priv, "kid-1");
 	char *dir = th_mkdtemp();
 	char *tp = write_temp(dir, "token", token, strlen(token));
-	char *py = write_temp(dir, "check.py", pyjwt_script,
-	                      strlen(pyjwt_script));
+	char *py =
+		write_temp(dir, "check.py", pyjwt_script, strlen(pyjwt_script));
 	char *pub = th_fixture_path(pub_rel);
 	char *other = th_fixture_path(other_pub_rel);
 	char cmd[4096];
@@ -1470,7 +1519,8 @@ judge_golden(const struct golden_case *c, const char *token)
 	reason = verify_reason(jwt, key);
 	if (reason == MAPI_JWT_OK) {
 		assert_int_not_equal(mapi_jwt_check_times(mapi_jwt_claims(jwt),
-		                                          GOLDEN_NOW, 60, &reason),
+		                                          GOLDEN_NOW, 60,
+		                                          &reason),
 		                     MAPI_ENOMEM);
 	}
 	EVP_PKEY_free(key);
