@@ -423,7 +423,14 @@ read_value(const uint8_t *p, size_t len, size_t *off, unsigned wt,
 static bool
 value_empty(const struct wire_value *v)
 {
-	return v->wt == 0 ? v->varint == 0 : all_zero(v->data, v->len);
+	switch (v->wt) {
+	case 0:
+		return v->varint == 0;
+	case 2:
+		return v->len == 0;
+	default:
+		return all_zero(v->data, v->len);
+	}
 }
 
 static enum mapi_err
