@@ -31,10 +31,10 @@
  * name is its JSON name, and the two tables below carry the exceptions.
  */
 
-#define MAGIC_LEN	  4
-#define MAX_DESC_FIELDS	  64
-#define MAX_FIELD_NUMBER  536870911u /* 2^29 - 1 */
-#define MAX_JSON_INT	  INT64_C(9007199254740992) /* 2^53 */
+#define MAGIC_LEN         4
+#define MAX_DESC_FIELDS   64
+#define MAX_FIELD_NUMBER  536870911u                /* 2^29 - 1 */
+#define MAX_JSON_INT      INT64_C(9007199254740992) /* 2^53 */
 #define UNKNOWN_RAW_FIELD 2
 
 static const unsigned char magic[MAGIC_LEN] = { 0x6b, 0x38, 0x73, 0x00 };
@@ -53,11 +53,11 @@ struct field_rule {
 	unsigned flags;
 };
 
-#define META(m)	 k8s__io__apimachinery__pkg__apis__meta__v1__##m##__descriptor
-#define CORE(m)	 k8s__io__api__core__v1__##m##__descriptor
+#define META(m)  k8s__io__apimachinery__pkg__apis__meta__v1__##m##__descriptor
+#define CORE(m)  k8s__io__api__core__v1__##m##__descriptor
 #define AUTHN(m) k8s__io__api__authentication__v1__##m##__descriptor
 #define AUTHZ(m) k8s__io__api__authorization__v1__##m##__descriptor
-#define RBAC(m)	 k8s__io__api__rbac__v1__##m##__descriptor
+#define RBAC(m)  k8s__io__api__rbac__v1__##m##__descriptor
 
 static const struct field_rule field_rules[] = {
 	{ &META(delete_options), "gracePeriodSeconds", F_PRESENCE },
@@ -131,14 +131,14 @@ static const struct kind_rule kind_rules[] = {
 
 /* State shared by both passes over one body. */
 struct walk {
-	const uint8_t *body;	  /* start of the whole body, for offsets */
-	const char *kind;	  /* for messages; "envelope" before we know */
+	const uint8_t *body; /* start of the whole body, for offsets */
+	const char *kind;    /* for messages; "envelope" before we know */
 	struct mapi_diag *diag;
-	size_t fields;		  /* fields seen in the whole body */
-	size_t raw_off, raw_len;  /* runtime.Unknown.raw, found by the scan */
+	size_t fields;           /* fields seen in the whole body */
+	size_t raw_off, raw_len; /* runtime.Unknown.raw, found by the scan */
 	bool have_raw;
 	size_t path_len;
-	char path[128];		  /* "spec.boundObjectRef.name" */
+	char path[128]; /* "spec.boundObjectRef.name" */
 };
 
 static enum mapi_err walk_fail(struct walk *w, enum mapi_err err,
@@ -146,8 +146,8 @@ static enum mapi_err walk_fail(struct walk *w, enum mapi_err err,
 	__attribute__((format(printf, 4, 5)));
 
 static enum mapi_err
-walk_fail(struct walk *w, enum mapi_err err, const uint8_t *at,
-          const char *fmt, ...)
+walk_fail(struct walk *w, enum mapi_err err, const uint8_t *at, const char *fmt,
+          ...)
 {
 	char text[384];
 	va_list ap;
@@ -340,8 +340,9 @@ scan_delimited(struct walk *w, const ProtobufCFieldDescriptor *field,
 	switch (field->type) {
 	case PROTOBUF_C_TYPE_STRING:
 		if (!utf8_ok(val, n)) {
-			return walk_fail(w, MAPI_EINVAL, at,
-			                 "string is not valid UTF-8 or holds NUL");
+			return walk_fail(
+				w, MAPI_EINVAL, at,
+				"string is not valid UTF-8 or holds NUL");
 		}
 		return MAPI_OK;
 	case PROTOBUF_C_TYPE_MESSAGE:
@@ -383,7 +384,7 @@ struct wire_value {
 	unsigned wt;
 	const uint8_t *data; /* wire types 1, 2, 5 */
 	size_t len;
-	uint64_t varint;     /* wire type 0 */
+	uint64_t varint; /* wire type 0 */
 };
 
 static bool
@@ -542,7 +543,7 @@ static char *
 base64_std(const uint8_t *p, size_t n)
 {
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                          "abcdefghijklmnopqrstuvwxyz0123456789+/";
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *out = malloc(4 * ((n + 2) / 3) + 1);
 	char *o = out;
 	size_t i = 0;
@@ -596,8 +597,7 @@ json_int(struct walk *w, int64_t v, cJSON **out)
 
 /* metav1.Time: RFC 3339 UTC with second precision, as Go marshals it. */
 static enum mapi_err
-special_time(struct walk *w, const ProtobufCMessage *m, bool keep,
-             cJSON **out)
+special_time(struct walk *w, const ProtobufCMessage *m, bool keep, cJSON **out)
 {
 	const K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Time *t =
 		(const void *)m;
@@ -645,12 +645,10 @@ special_quantity(struct walk *w, const ProtobufCMessage *m, bool keep,
 
 /* ExtraValue (authentication and authorization): a plain []string. */
 static enum mapi_err
-special_extra(struct walk *w, const ProtobufCMessage *m, bool keep,
-              cJSON **out)
+special_extra(struct walk *w, const ProtobufCMessage *m, bool keep, cJSON **out)
 {
 	/* Both generated ExtraValue structs have this layout. */
-	const K8s__Io__Api__Authentication__V1__ExtraValue *e =
-		(const void *)m;
+	const K8s__Io__Api__Authentication__V1__ExtraValue *e = (const void *)m;
 	cJSON *arr = cJSON_CreateArray();
 
 	(void)w;
@@ -689,14 +687,13 @@ static const struct special_rule special_rules[] = {
  * or {} unless keep (a Go pointer, a list element or a map value).
  */
 static enum mapi_err
-conv_message(struct walk *w, const ProtobufCMessage *m, bool keep,
-             cJSON **out)
+conv_message(struct walk *w, const ProtobufCMessage *m, bool keep, cJSON **out)
 {
 	cJSON *obj;
 	enum mapi_err err;
 
-	for (size_t i = 0;
-	     i < sizeof(special_rules) / sizeof(special_rules[0]); i++) {
+	for (size_t i = 0; i < sizeof(special_rules) / sizeof(special_rules[0]);
+	     i++) {
 		if (special_rules[i].desc == m->descriptor) {
 			return special_rules[i].conv(w, m, keep, out);
 		}
@@ -845,7 +842,8 @@ conv_map(struct walk *w, const ProtobufCMessage *const *entries, size_t n,
 		const ProtobufCMessage *e = entries[i];
 		const ProtobufCFieldDescriptor *kf = &e->descriptor->fields[0];
 		const ProtobufCFieldDescriptor *vf = &e->descriptor->fields[1];
-		const char *key = *(char *const *)((const char *)e + kf->offset);
+		const char *key =
+			*(char *const *)((const char *)e + kf->offset);
 		cJSON *val = NULL;
 
 		err = conv_value(w, vf, (const char *)e + vf->offset, true,
@@ -888,7 +886,8 @@ conv_repeated(struct walk *w, const ProtobufCFieldDescriptor *f,
 		return MAPI_OK;
 	}
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(f->descriptor)) {
-		return conv_map(w, (const ProtobufCMessage *const *)arr, n, out);
+		return conv_map(w, (const ProtobufCMessage *const *)arr, n,
+		                out);
 	}
 	list = cJSON_CreateArray();
 	if (list == NULL) {
@@ -937,7 +936,8 @@ conv_fields(struct walk *w, const ProtobufCMessage *m, cJSON *obj)
 		}
 		size_t saved = path_push(w, f->name);
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + f->quantifier_offset);
+			size_t n =
+				*(const size_t *)(base + f->quantifier_offset);
 			err = conv_repeated(w, f, member, n, &item);
 		} else if (f->type == PROTOBUF_C_TYPE_STRING ||
 		           f->type == PROTOBUF_C_TYPE_MESSAGE) {
@@ -947,8 +947,8 @@ conv_fields(struct walk *w, const ProtobufCMessage *m, cJSON *obj)
 				                 (flags & F_PRESENCE) != 0,
 				                 &item);
 			}
-		} else if (*(const protobuf_c_boolean *)(base +
-		                                         f->quantifier_offset)) {
+		} else if (*(const protobuf_c_boolean
+		                     *)(base + f->quantifier_offset)) {
 			err = conv_value(w, f, member,
 			                 (flags & F_PRESENCE) != 0, &item);
 		}
@@ -956,7 +956,8 @@ conv_fields(struct walk *w, const ProtobufCMessage *m, cJSON *obj)
 			return err; /* the path stays for the diag */
 		}
 		path_pop(w, saved);
-		if (item != NULL && !cJSON_AddItemToObject(obj, f->name, item)) {
+		if (item != NULL &&
+		    !cJSON_AddItemToObject(obj, f->name, item)) {
 			cJSON_Delete(item);
 			return MAPI_ENOMEM;
 		}
@@ -1046,8 +1047,9 @@ mapi_proto_decode(const void *body, size_t len, struct cJSON **out_obj,
 	const uint8_t *p = (const uint8_t *)body + MAGIC_LEN;
 	size_t n = len - MAGIC_LEN;
 
-	err = scan_message(&w, &k8s__io__apimachinery__pkg__runtime__unknown__descriptor,
-	                   p, n, 0);
+	err = scan_message(
+		&w, &k8s__io__apimachinery__pkg__runtime__unknown__descriptor,
+		p, n, 0);
 	if (err != MAPI_OK) {
 		goto out;
 	}
@@ -1090,8 +1092,8 @@ mapi_proto_decode(const void *body, size_t len, struct cJSON **out_obj,
 	err = decode_object(&w, rule, api_version, out_obj);
 out:
 	if (env != NULL) {
-		k8s__io__apimachinery__pkg__runtime__unknown__free_unpacked(env,
-		                                                           NULL);
+		k8s__io__apimachinery__pkg__runtime__unknown__free_unpacked(
+			env, NULL);
 	}
 	return err;
 }

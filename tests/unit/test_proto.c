@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <cmocka.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include "k8s_authentication.pb-c.h"
@@ -132,7 +132,8 @@ envelope(const char *api_version, const char *kind, const ProtobufCMessage *msg)
 		K8S__IO__APIMACHINERY__PKG__RUNTIME__TYPE_META__INIT;
 	K8s__Io__Apimachinery__Pkg__Runtime__Unknown u =
 		K8S__IO__APIMACHINERY__PKG__RUNTIME__UNKNOWN__INIT;
-	size_t raw_len = msg != NULL ? protobuf_c_message_get_packed_size(msg) : 0;
+	size_t raw_len =
+		msg != NULL ? protobuf_c_message_get_packed_size(msg) : 0;
 	uint8_t *raw = malloc(raw_len + 1);
 	struct buf b;
 
@@ -148,7 +149,9 @@ envelope(const char *api_version, const char *kind, const ProtobufCMessage *msg)
 	u.raw.len = raw_len;
 	u.contentencoding = (char *)"";
 	u.contenttype = (char *)"";
-	b.len = 4 + k8s__io__apimachinery__pkg__runtime__unknown__get_packed_size(&u);
+	b.len = 4 +
+	        k8s__io__apimachinery__pkg__runtime__unknown__get_packed_size(
+			&u);
 	b.data = malloc(b.len);
 	assert_non_null(b.data);
 	memcpy(b.data, "k8s\0", 4);
@@ -233,8 +236,8 @@ test_proto_kubectl_captures(void **state)
 		cJSON *want = fixture_json(captures[i]);
 		struct mapi_diag diag = { 0 };
 		cJSON *got = NULL;
-		enum mapi_err err = mapi_proto_decode(b.data, b.len, &got,
-		                                      &diag);
+		enum mapi_err err =
+			mapi_proto_decode(b.data, b.len, &got, &diag);
 
 		if (err != MAPI_OK) {
 			fail_msg("%s: %s: %s", captures[i], mapi_err_name(err),
@@ -253,12 +256,13 @@ test_proto_kubectl_captures(void **state)
 /* Appendix A of the reference, byte for byte (102 bytes). */
 static const char appendix_a[] =
 	"6b387300"
-	"0a28 0a18 61757468656e7469636174696f6e2e6b38732e696f2f7631" /* apiVersion */
-	"     120c 546f6b656e52657175657374"                          /* kind */
-	"1232 0a10 0a00 1200 1a00 2200 2a00 3200 3800 4200"           /* ObjectMeta */
-	"     1218 0a13 68747470733a2f2f6578616d706c652e636f6d"       /* audiences */
-	"          20a038"                                             /* 7200 */
-	"     1a04 0a00 1200"                                          /* status */
+	"0a28 0a18 61757468656e7469636174696f6e2e6b38732e696f2f7631" /* apiVersion
+                                                                      */
+	"     120c 546f6b656e52657175657374"                         /* kind */
+	"1232 0a10 0a00 1200 1a00 2200 2a00 3200 3800 4200"     /* ObjectMeta */
+	"     1218 0a13 68747470733a2f2f6578616d706c652e636f6d" /* audiences */
+	"          20a038"                                      /* 7200 */
+	"     1a04 0a00 1200"                                   /* status */
 	"1a00 2200";
 
 static void
@@ -271,26 +275,30 @@ test_proto_appendix_a_token_request(void **state)
 	assert_int_equal(cap.len, b.len);
 	assert_memory_equal(cap.data, b.data, b.len);
 	buf_free(&cap);
-	expect_json(&b, "{\"apiVersion\":\"authentication.k8s.io/v1\","
-	                "\"kind\":\"TokenRequest\",\"spec\":{\"audiences\":"
-	                "[\"https://example.com\"],\"expirationSeconds\":7200}}");
+	expect_json(&b,
+	            "{\"apiVersion\":\"authentication.k8s.io/v1\","
+	            "\"kind\":\"TokenRequest\",\"spec\":{\"audiences\":"
+	            "[\"https://example.com\"],\"expirationSeconds\":7200}}");
 }
 
 /* Hand-written like kubectl: boundObjectRef with uid "" -> uid omitted. */
 static void
 test_proto_bound_object_empty_uid(void **state)
 {
-	struct buf b = from_hex(
-		"6b387300 0a28 0a18 61757468656e7469636174696f6e2e6b38732e696f2f7631"
-		"120c 546f6b656e52657175657374"
-		"122b 0a10 0a00 1200 1a00 2200 2a00 3200 3800 4200"
-		"     1211 1a0f 0a03 506f64 1202 7631 1a02 7031 2200"
-		"     1a04 0a00 1200"
-		"1a00 2200");
+	struct buf b =
+		from_hex("6b387300 0a28 0a18 "
+	                 "61757468656e7469636174696f6e2e6b38732e696f2f7631"
+	                 "120c 546f6b656e52657175657374"
+	                 "122b 0a10 0a00 1200 1a00 2200 2a00 3200 3800 4200"
+	                 "     1211 1a0f 0a03 506f64 1202 7631 1a02 7031 2200"
+	                 "     1a04 0a00 1200"
+	                 "1a00 2200");
 
-	expect_json(&b, "{\"apiVersion\":\"authentication.k8s.io/v1\","
-	                "\"kind\":\"TokenRequest\",\"spec\":{\"boundObjectRef\":"
-	                "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"name\":\"p1\"}}}");
+	expect_json(
+		&b,
+		"{\"apiVersion\":\"authentication.k8s.io/v1\","
+		"\"kind\":\"TokenRequest\",\"spec\":{\"boundObjectRef\":"
+		"{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"name\":\"p1\"}}}");
 }
 
 /* expirationSeconds is a Go pointer: an explicit 0 stays. */
@@ -357,7 +365,8 @@ static void
 test_proto_ssar_hand_written(void **state)
 {
 	struct buf b = from_hex(
-		"6b387300 0a32 0a17 617574686f72697a6174696f6e2e6b38732e696f2f7631"
+		"6b387300 0a32 0a17 "
+	        "617574686f72697a6174696f6e2e6b38732e696f2f7631"
 		"1217 53656c665375626a656374416363657373526576696577"
 		"123d 0a10 0a00 1200 1a00 2200 2a00 3200 3800 4200"
 		"     121f 0a1d 0a07 64656661756c74 1204 6c697374 1a00 2200"
@@ -437,7 +446,8 @@ test_proto_subject_access_review_extra(void **state)
 		K8S__IO__API__AUTHORIZATION__V1__EXTRA_VALUE__INIT;
 	K8s__Io__Api__Authorization__V1__SubjectAccessReviewSpec__ExtraEntry e =
 		K8S__IO__API__AUTHORIZATION__V1__SUBJECT_ACCESS_REVIEW_SPEC__EXTRA_ENTRY__INIT;
-	K8s__Io__Api__Authorization__V1__SubjectAccessReviewSpec__ExtraEntry *ep = &e;
+	K8s__Io__Api__Authorization__V1__SubjectAccessReviewSpec__ExtraEntry
+		*ep = &e;
 	K8s__Io__Api__Authorization__V1__NonResourceAttributes na =
 		K8S__IO__API__AUTHORIZATION__V1__NON_RESOURCE_ATTRIBUTES__INIT;
 	K8s__Io__Api__Authorization__V1__SubjectAccessReviewSpec spec =
@@ -484,9 +494,10 @@ test_proto_service_account(void **state)
 	sa.has_automountserviceaccounttoken = true; /* *bool false stays */
 	sa.automountserviceaccounttoken = false;
 	b = envelope("v1", "ServiceAccount", &sa.base);
-	expect_json(&b, "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\","
-	                "\"metadata\":{\"name\":\"x\",\"namespace\":\"default\"},"
-	                "\"automountServiceAccountToken\":false}");
+	expect_json(&b,
+	            "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\","
+	            "\"metadata\":{\"name\":\"x\",\"namespace\":\"default\"},"
+	            "\"automountServiceAccountToken\":false}");
 }
 
 static void
@@ -494,10 +505,13 @@ test_proto_role_binding(void **state)
 {
 	K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectMeta meta =
 		K8S__IO__APIMACHINERY__PKG__APIS__META__V1__OBJECT_META__INIT;
-	K8s__Io__Api__Rbac__V1__Subject s1 = K8S__IO__API__RBAC__V1__SUBJECT__INIT;
-	K8s__Io__Api__Rbac__V1__Subject s2 = K8S__IO__API__RBAC__V1__SUBJECT__INIT;
+	K8s__Io__Api__Rbac__V1__Subject s1 =
+		K8S__IO__API__RBAC__V1__SUBJECT__INIT;
+	K8s__Io__Api__Rbac__V1__Subject s2 =
+		K8S__IO__API__RBAC__V1__SUBJECT__INIT;
 	K8s__Io__Api__Rbac__V1__Subject *subs[] = { &s1, &s2 };
-	K8s__Io__Api__Rbac__V1__RoleRef ref = K8S__IO__API__RBAC__V1__ROLE_REF__INIT;
+	K8s__Io__Api__Rbac__V1__RoleRef ref =
+		K8S__IO__API__RBAC__V1__ROLE_REF__INIT;
 	K8s__Io__Api__Rbac__V1__RoleBinding rb =
 		K8S__IO__API__RBAC__V1__ROLE_BINDING__INIT;
 	struct buf b;
@@ -519,14 +533,15 @@ test_proto_role_binding(void **state)
 	rb.subjects = subs;
 	rb.roleref = &ref;
 	b = envelope("rbac.authorization.k8s.io/v1", "RoleBinding", &rb.base);
-	expect_json(&b, "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\","
-	                "\"kind\":\"RoleBinding\",\"metadata\":{\"name\":\"b\","
-	                "\"namespace\":\"default\"},\"subjects\":[{\"kind\":"
-	                "\"ServiceAccount\",\"name\":\"x\",\"namespace\":"
-	                "\"default\"},{\"kind\":\"User\",\"apiGroup\":"
-	                "\"rbac.authorization.k8s.io\",\"name\":\"alice\"}],"
-	                "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\","
-	                "\"kind\":\"Role\",\"name\":\"reader\"}}");
+	expect_json(&b,
+	            "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\","
+	            "\"kind\":\"RoleBinding\",\"metadata\":{\"name\":\"b\","
+	            "\"namespace\":\"default\"},\"subjects\":[{\"kind\":"
+	            "\"ServiceAccount\",\"name\":\"x\",\"namespace\":"
+	            "\"default\"},{\"kind\":\"User\",\"apiGroup\":"
+	            "\"rbac.authorization.k8s.io\",\"name\":\"alice\"}],"
+	            "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\","
+	            "\"kind\":\"Role\",\"name\":\"reader\"}}");
 }
 
 static void
@@ -617,8 +632,8 @@ test_proto_pod(void **state)
 		K8S__IO__APIMACHINERY__PKG__APIS__META__V1__OBJECT_META__LABELS_ENTRY__INIT;
 	K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectMeta__LabelsEntry l2 =
 		K8S__IO__APIMACHINERY__PKG__APIS__META__V1__OBJECT_META__LABELS_ENTRY__INIT;
-	K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectMeta__LabelsEntry *labels[] =
-		{ &l1, &l2 };
+	K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectMeta__LabelsEntry
+		*labels[] = { &l1, &l2 };
 	K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Time ts =
 		K8S__IO__APIMACHINERY__PKG__APIS__META__V1__TIME__INIT;
 	K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectMeta meta =
@@ -626,14 +641,18 @@ test_proto_pod(void **state)
 	K8s__Io__Api__Core__V1__ContainerPort port =
 		K8S__IO__API__CORE__V1__CONTAINER_PORT__INIT;
 	K8s__Io__Api__Core__V1__ContainerPort *ports[] = { &port };
-	K8s__Io__Api__Core__V1__EnvVar e1 = K8S__IO__API__CORE__V1__ENV_VAR__INIT;
-	K8s__Io__Api__Core__V1__EnvVar e2 = K8S__IO__API__CORE__V1__ENV_VAR__INIT;
+	K8s__Io__Api__Core__V1__EnvVar e1 =
+		K8S__IO__API__CORE__V1__ENV_VAR__INIT;
+	K8s__Io__Api__Core__V1__EnvVar e2 =
+		K8S__IO__API__CORE__V1__ENV_VAR__INIT;
 	K8s__Io__Api__Core__V1__EnvVar *env[] = { &e1, &e2 };
 	K8s__Io__Api__Core__V1__ResourceRequirements res =
 		K8S__IO__API__CORE__V1__RESOURCE_REQUIREMENTS__INIT;
-	K8s__Io__Api__Core__V1__Container c = K8S__IO__API__CORE__V1__CONTAINER__INIT;
+	K8s__Io__Api__Core__V1__Container c =
+		K8S__IO__API__CORE__V1__CONTAINER__INIT;
 	K8s__Io__Api__Core__V1__Container *cs[] = { &c };
-	K8s__Io__Api__Core__V1__PodSpec spec = K8S__IO__API__CORE__V1__POD_SPEC__INIT;
+	K8s__Io__Api__Core__V1__PodSpec spec =
+		K8S__IO__API__CORE__V1__POD_SPEC__INIT;
 	K8s__Io__Api__Core__V1__Pod pod = K8S__IO__API__CORE__V1__POD__INIT;
 	struct buf b;
 
@@ -683,18 +702,19 @@ test_proto_pod(void **state)
 	pod.status.data = (uint8_t *)"\x0a\x07Pending"; /* phase, dropped */
 	pod.status.len = 9;
 	b = envelope("v1", "Pod", &pod.base);
-	expect_json(&b, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
-	                "\"metadata\":{\"name\":\"p1\",\"namespace\":\"default\","
-	                "\"creationTimestamp\":\"2025-06-01T10:00:00Z\","
-	                "\"labels\":{\"app\":\"web\",\"empty\":\"\"}},"
-	                "\"spec\":{\"containers\":[{\"name\":\"p1\",\"image\":"
-	                "\"nginx:1.27\",\"args\":[\"sh\",\"-c\",\"echo hi\"],"
-	                "\"ports\":[{\"containerPort\":8080,\"protocol\":\"TCP\"}],"
-	                "\"env\":[{\"name\":\"A\",\"value\":\"1\"},{\"name\":"
-	                "\"B\"}]}],\"restartPolicy\":\"Never\","
-	                "\"terminationGracePeriodSeconds\":0,\"dnsPolicy\":"
-	                "\"ClusterFirst\",\"serviceAccountName\":\"app-sa\","
-	                "\"nodeName\":\"n1\"}}");
+	expect_json(&b,
+	            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+	            "\"metadata\":{\"name\":\"p1\",\"namespace\":\"default\","
+	            "\"creationTimestamp\":\"2025-06-01T10:00:00Z\","
+	            "\"labels\":{\"app\":\"web\",\"empty\":\"\"}},"
+	            "\"spec\":{\"containers\":[{\"name\":\"p1\",\"image\":"
+	            "\"nginx:1.27\",\"args\":[\"sh\",\"-c\",\"echo hi\"],"
+	            "\"ports\":[{\"containerPort\":8080,\"protocol\":\"TCP\"}],"
+	            "\"env\":[{\"name\":\"A\",\"value\":\"1\"},{\"name\":"
+	            "\"B\"}]}],\"restartPolicy\":\"Never\","
+	            "\"terminationGracePeriodSeconds\":0,\"dnsPolicy\":"
+	            "\"ClusterFirst\",\"serviceAccountName\":\"app-sa\","
+	            "\"nodeName\":\"n1\"}}");
 }
 
 static void
@@ -747,8 +767,8 @@ test_proto_truncated_every_offset(void **state)
 
 			assert_non_null(cut);
 			memcpy(cut, b.data, n);
-			enum mapi_err err = mapi_proto_decode(cut, n, &got,
-			                                      &diag);
+			enum mapi_err err =
+				mapi_proto_decode(cut, n, &got, &diag);
 			if (err == MAPI_OK) {
 				n_ok++;
 				cJSON_Delete(got);
@@ -784,9 +804,9 @@ test_proto_rejects_huge_length(void **state)
 	expect_err(b.data, b.len, MAPI_EINVAL, "truncated");
 	expect_err(c.data, c.len, MAPI_EINVAL, "truncated");
 	/* over the body limit, whatever it holds */
-	assert_int_equal(mapi_proto_decode(b.data, MAPI_PROTO_MAX_BODY + 1,
-	                                   &got, &diag),
-	                 MAPI_ETOOLARGE);
+	assert_int_equal(
+		mapi_proto_decode(b.data, MAPI_PROTO_MAX_BODY + 1, &got, &diag),
+		MAPI_ETOOLARGE);
 	assert_null(got);
 	buf_free(&b);
 	buf_free(&c);
@@ -797,8 +817,8 @@ test_proto_rejects_unknown_kind(void **state)
 {
 	struct buf b = envelope("apps/v1", "Deployment", NULL);
 	struct buf c = envelope("v1", "", NULL);
-	struct buf d = envelope("authentication.k8s.io/v2", "TokenRequest",
-	                        NULL);
+	struct buf d =
+		envelope("authentication.k8s.io/v2", "TokenRequest", NULL);
 
 	expect_err(b.data, b.len, MAPI_EMEDIATYPE, "\"Deployment\"");
 	expect_err(c.data, c.len, MAPI_EMEDIATYPE, "kind \"\"");
@@ -814,9 +834,10 @@ test_proto_rejects_wrong_wire_type(void **state)
 	/* typeMeta as a varint */
 	struct buf a = from_hex("6b387300 0801");
 	/* TokenRequestSpec.expirationSeconds (4) length-delimited */
-	struct buf b = from_hex(
-		"6b387300 0a28 0a18 61757468656e7469636174696f6e2e6b38732e696f2f7631"
-		"120c 546f6b656e52657175657374 1206 1204 2202 a038");
+	struct buf b =
+		from_hex("6b387300 0a28 0a18 "
+	                 "61757468656e7469636174696f6e2e6b38732e696f2f7631"
+	                 "120c 546f6b656e52657175657374 1206 1204 2202 a038");
 	/* ObjectMeta.name (1) as a varint */
 	struct buf c = from_hex("6b387300 0a0c 0a027631 1206536563726574"
 	                        "1204 0a02 0801");
@@ -872,10 +893,12 @@ test_proto_rejects_bad_strings_and_ints(void **state)
 	                        "1206 0a04 0a02 6100");
 	/* expirationSeconds = 2^53 + 1 */
 	struct buf c = from_hex(
-		"6b387300 0a28 0a18 61757468656e7469636174696f6e2e6b38732e696f2f7631"
+		"6b387300 0a28 0a18 "
+	        "61757468656e7469636174696f6e2e6b38732e696f2f7631"
 		"120c 546f6b656e52657175657374 120b 1209 20 8180808080808010");
 	/* contentEncoding gzip */
-	struct buf d = from_hex("6b387300 0a09 0a027631 1203506f64 1a04677a6970");
+	struct buf d =
+		from_hex("6b387300 0a09 0a027631 1203506f64 1a04677a6970");
 
 	expect_err(a.data, a.len, MAPI_EINVAL, "UTF-8");
 	expect_err(b.data, b.len, MAPI_EINVAL, "UTF-8");
@@ -914,10 +937,10 @@ test_proto_rejects_too_many_elements(void **state)
 		cJSON *got = NULL;
 		assert_int_equal(mapi_proto_decode(b.data, b.len, &got, NULL),
 		                 MAPI_OK);
-		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
-		                         cJSON_GetObjectItem(got, "spec"),
-		                         "audiences")),
-		                 MAPI_PROTO_MAX_ELEMS);
+		assert_int_equal(
+			cJSON_GetArraySize(cJSON_GetObjectItem(
+				cJSON_GetObjectItem(got, "spec"), "audiences")),
+			MAPI_PROTO_MAX_ELEMS);
 		cJSON_Delete(got);
 	}
 	buf_free(&b);
@@ -944,7 +967,8 @@ test_proto_content_type(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (mapi_proto_is_content_type(cases[i].ct) != cases[i].want) {
-			fail_msg("\"%s\": want %d", cases[i].ct ? cases[i].ct : "NULL",
+			fail_msg("\"%s\": want %d",
+			         cases[i].ct ? cases[i].ct : "NULL",
 			         cases[i].want);
 		}
 	}
