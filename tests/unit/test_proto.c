@@ -253,16 +253,19 @@ test_proto_kubectl_captures(void **state)
 	}
 }
 
-/* Appendix A of the reference, byte for byte (102 bytes). */
+/*
+ * Appendix A of the reference, byte for byte (102 bytes): magic; typeMeta
+ * {apiVersion, kind}; raw {ObjectMeta of empties, spec {audiences,
+ * expirationSeconds 7200}, status {"", empty Time}}; contentEncoding "";
+ * contentType "".
+ */
 static const char appendix_a[] =
 	"6b387300"
-	"0a28 0a18 61757468656e7469636174696f6e2e6b38732e696f2f7631" /* apiVersion
-                                                                      */
-	"     120c 546f6b656e52657175657374"                         /* kind */
-	"1232 0a10 0a00 1200 1a00 2200 2a00 3200 3800 4200"     /* ObjectMeta */
-	"     1218 0a13 68747470733a2f2f6578616d706c652e636f6d" /* audiences */
-	"          20a038"                                      /* 7200 */
-	"     1a04 0a00 1200"                                   /* status */
+	"0a28 0a18 61757468656e7469636174696f6e2e6b38732e696f2f7631"
+	"120c 546f6b656e52657175657374"
+	"1232 0a10 0a00 1200 1a00 2200 2a00 3200 3800 4200"
+	"1218 0a13 68747470733a2f2f6578616d706c652e636f6d 20a038"
+	"1a04 0a00 1200"
 	"1a00 2200";
 
 static void
@@ -366,7 +369,7 @@ test_proto_ssar_hand_written(void **state)
 {
 	struct buf b = from_hex(
 		"6b387300 0a32 0a17 "
-	        "617574686f72697a6174696f6e2e6b38732e696f2f7631"
+		"617574686f72697a6174696f6e2e6b38732e696f2f7631"
 		"1217 53656c665375626a656374416363657373526576696577"
 		"123d 0a10 0a00 1200 1a00 2200 2a00 3200 3800 4200"
 		"     121f 0a1d 0a07 64656661756c74 1204 6c697374 1a00 2200"
@@ -894,7 +897,7 @@ test_proto_rejects_bad_strings_and_ints(void **state)
 	/* expirationSeconds = 2^53 + 1 */
 	struct buf c = from_hex(
 		"6b387300 0a28 0a18 "
-	        "61757468656e7469636174696f6e2e6b38732e696f2f7631"
+		"61757468656e7469636174696f6e2e6b38732e696f2f7631"
 		"120c 546f6b656e52657175657374 120b 1209 20 8180808080808010");
 	/* contentEncoding gzip */
 	struct buf d =
