@@ -9,6 +9,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* memset that the compiler may not drop (OpenSSL stays out of here). */
+static void
+wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n-- > 0) {
+		*v++ = 0;
+	}
+}
+
 enum mapi_err
 mapi_file_read(const char *path, size_t max_len, char **out_buf,
                size_t *out_len, struct mapi_diag *diag)
@@ -62,8 +73,8 @@ mapi_file_read(const char *path, size_t max_len, char **out_buf,
 		len += (size_t)n;
 		if (len > max_len) {
 			err = MAPI_ETOOLARGE;
-			mapi_diag_set(diag, "%s is larger than %zu bytes",
-			              path, max_len);
+			mapi_diag_set(diag, "%s is larger than %zu bytes", path,
+			              max_len);
 			goto out;
 		}
 	}
@@ -75,7 +86,7 @@ mapi_file_read(const char *path, size_t max_len, char **out_buf,
 out:
 	if (buf != NULL) {
 		/* It may have held part of a private key. */
-		memset(buf, 0, len);
+		wipe(buf, len);
 		free(buf);
 	}
 	if (fd >= 0) {

@@ -70,8 +70,8 @@ compute_kid(EVP_PKEY *pkey, char kid[MAPI_KEY_KID_LEN + 1])
 	if (der_len <= 0) {
 		goto out;
 	}
-	if (EVP_Digest(der, (size_t)der_len, md, &md_len, EVP_sha256(),
-	               NULL) != 1 ||
+	if (EVP_Digest(der, (size_t)der_len, md, &md_len, EVP_sha256(), NULL) !=
+	            1 ||
 	    md_len != 32) {
 		goto out;
 	}
@@ -141,10 +141,11 @@ compute_jwk(struct mapi_key *key)
 		goto out;
 	}
 	if (key->alg == MAPI_JWS_RS256) {
-		(void)snprintf(jwk, n,
-		               "{\"use\":\"sig\",\"kty\":\"RSA\",\"kid\":\"%s\","
-		               "\"alg\":\"RS256\",\"n\":\"%s\",\"e\":\"%s\"}",
-		               key->kid, sa, sb);
+		(void)snprintf(
+			jwk, n,
+			"{\"use\":\"sig\",\"kty\":\"RSA\",\"kid\":\"%s\","
+			"\"alg\":\"RS256\",\"n\":\"%s\",\"e\":\"%s\"}",
+			key->kid, sa, sb);
 	} else {
 		(void)snprintf(jwk, n,
 		               "{\"use\":\"sig\",\"kty\":\"EC\",\"kid\":\"%s\","
@@ -178,10 +179,11 @@ classify(EVP_PKEY *pkey, struct mapi_diag *diag)
 	switch (EVP_PKEY_get_base_id(pkey)) {
 	case EVP_PKEY_RSA:
 		if (bits < RSA_MIN_BITS) {
-			mapi_diag_set(diag,
-			              "RSA key of %d bits is too weak: at least "
-			              "%d bits are required",
-			              bits, RSA_MIN_BITS);
+			mapi_diag_set(
+				diag,
+				"RSA key of %d bits is too weak: at least "
+				"%d bits are required",
+				bits, RSA_MIN_BITS);
 			return MAPI_JWS_NONE;
 		}
 		if (bits > RSA_MAX_BITS) {
@@ -193,17 +195,18 @@ classify(EVP_PKEY *pkey, struct mapi_diag *diag)
 		}
 		return MAPI_JWS_RS256;
 	case EVP_PKEY_EC:
-		if (EVP_PKEY_get_group_name(pkey, group, sizeof(group),
-		                            NULL) != 1) {
+		if (EVP_PKEY_get_group_name(pkey, group, sizeof(group), NULL) !=
+		    1) {
 			(void)snprintf(group, sizeof(group), "%s",
 			               "explicit parameters");
 		}
 		ERR_clear_error();
 		if (strcmp(group, "prime256v1") != 0) {
-			mapi_diag_set(diag,
-			              "EC key on curve %s is not supported: only "
-			              "P-256 (prime256v1) is",
-			              group);
+			mapi_diag_set(
+				diag,
+				"EC key on curve %s is not supported: only "
+				"P-256 (prime256v1) is",
+				group);
 			return MAPI_JWS_NONE;
 		}
 		return MAPI_JWS_ES256;
@@ -309,11 +312,12 @@ decode_block(const char *name, const unsigned char *der, long len,
 		                    "supported: decrypt it first");
 		return NULL;
 	} else {
-		mapi_diag_set(diag,
-		              "PEM block \"%.64s\" is not a key (expected PRIVATE "
-		              "KEY, RSA PRIVATE KEY, EC PRIVATE KEY or PUBLIC "
-		              "KEY)",
-		              name);
+		mapi_diag_set(
+			diag,
+			"PEM block \"%.64s\" is not a key (expected PRIVATE "
+			"KEY, RSA PRIVATE KEY, EC PRIVATE KEY or PUBLIC "
+			"KEY)",
+			name);
 		return NULL;
 	}
 	if (pkey == NULL) {
@@ -363,7 +367,7 @@ mapi_key_parse_pem(const char *pem, size_t len, struct mapi_key **out_key,
 		return MAPI_EINVAL;
 	}
 	if (len > MAPI_KEY_PEM_MAX) {
-		mapi_diag_set(diag, "key PEM is larger than %d bytes",
+		mapi_diag_set(diag, "key PEM is larger than %zu bytes",
 		              MAPI_KEY_PEM_MAX);
 		return MAPI_ETOOLARGE;
 	}
@@ -736,7 +740,7 @@ mapi_keyset_snapshot(const struct mapi_keyset *keyset,
 	(void)pthread_rwlock_rdlock(lock_of(keyset));
 	n = ordered(keyset, order);
 	if (n > 0) {
-		keys = calloc(n, sizeof(*keys));
+		keys = calloc(n, sizeof(struct mapi_key *));
 		if (keys == NULL) {
 			err = MAPI_ENOMEM;
 			goto out;

@@ -53,7 +53,7 @@ struct mapi_keyset;
 #define MAPI_KEY_KID_LEN 43
 
 /* Upper bound on PEM text accepted by parse/load. */
-#define MAPI_KEY_PEM_MAX (64 * 1024)
+#define MAPI_KEY_PEM_MAX ((size_t)64 * 1024)
 
 /* Most keys a keyset holds (active + verification-only). */
 #define MAPI_KEYSET_MAX 64

@@ -22,7 +22,7 @@
 #include "auth/keys.h"
 #include "fileio.h"
 
-#define CERT_PEM_MAX   (256 * 1024)
+#define CERT_PEM_MAX   ((size_t)256 * 1024)
 #define MAX_EXTRA_SANS 64
 #define DNS_NAME_MAX   253
 
@@ -94,7 +94,8 @@ dns_name_ok(const char *name)
 	size_t n = strlen(name);
 	size_t i;
 
-	if (n == 0 || n > DNS_NAME_MAX || name[0] == '.' || name[n - 1] == '.') {
+	if (n == 0 || n > DNS_NAME_MAX || name[0] == '.' ||
+	    name[n - 1] == '.') {
 		return false;
 	}
 	for (i = 0; i < n; i++) {
@@ -130,8 +131,10 @@ san_parse(const char *spec, struct mapi_diag *diag)
 		for (i = 0; spec[4 + i] != '\0'; i++) {
 			char c = spec[4 + i];
 
-			name[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a')
-			                               : c;
+			if (c >= 'A' && c <= 'Z') {
+				c = (char)(c - 'A' + 'a');
+			}
+			name[i] = c;
 		}
 		name[i] = '\0';
 		value = ASN1_IA5STRING_new();
@@ -177,8 +180,7 @@ sans_have(const GENERAL_NAMES *gens, const GENERAL_NAME *gn)
 
 /* Adds each spec of a NULL-terminated list, skipping duplicates. */
 static enum mapi_err
-sans_add(GENERAL_NAMES *gens, const char *const *specs,
-         struct mapi_diag *diag)
+sans_add(GENERAL_NAMES *gens, const char *const *specs, struct mapi_diag *diag)
 {
 	size_t i;
 
@@ -320,9 +322,9 @@ build_cert(const struct cert_spec *s, X509 **out_cert)
 	                               (const unsigned char *)s->cn, -1, -1,
 	                               0) != 1 ||
 	    X509_set_subject_name(cert, name) != 1 ||
-	    X509_set_issuer_name(cert, s->issuer != NULL
-	                                       ? X509_get_subject_name(s->issuer)
-	                                       : name) != 1 ||
+	    X509_set_issuer_name(
+		    cert, s->issuer != NULL ? X509_get_subject_name(s->issuer)
+					    : name) != 1 ||
 	    ASN1_TIME_set(X509_getm_notBefore(cert), nb) == NULL ||
 	    ASN1_TIME_set(X509_getm_notAfter(cert), na) == NULL ||
 	    X509_set_pubkey(cert, s->pkey) != 1) {
@@ -530,8 +532,9 @@ check_issued(X509 *ca, X509 *cert, struct mapi_diag *diag)
 	}
 	rc = X509_check_issued(ca, cert);
 	if (rc != X509_V_OK) {
-		mapi_diag_set(diag, "the certificate is not issued by the CA: "
-		                    "%s",
+		mapi_diag_set(diag,
+		              "the certificate is not issued by the CA: "
+		              "%s",
 		              X509_verify_cert_error_string(rc));
 		ERR_clear_error();
 		return MAPI_EINVAL;
@@ -567,10 +570,16 @@ mapi_pki_check_chain(const char *ca_pem, size_t ca_len, const char *cert_pem,
 
 /* ---- ensure ------------------------------------------------------------ */
 
-enum { CA_CRT, CA_KEY, TLS_CRT, TLS_KEY, N_FILES };
+enum {
+	CA_CRT,
+	CA_KEY,
+	TLS_CRT,
+	TLS_KEY,
+	N_FILES
+};
 
-static const char *const file_names[N_FILES] = { "ca.crt", "ca.key",
-	                                         "tls.crt", "tls.key" };
+static const char *const file_names[N_FILES] = { "ca.crt", "ca.key", "tls.crt",
+	                                         "tls.key" };
 
 struct state {
 	const struct mapi_pki_opts *opts;
@@ -867,10 +876,10 @@ mapi_pki_ensure(const char *dir, const struct mapi_pki_opts *opts,
 		goto out;
 	}
 	if (st.exists[TLS_CRT] != st.exists[TLS_KEY]) {
-		mapi_diag_set(diag, "%s exists without %s",
-		              st.path[st.exists[TLS_CRT] ? TLS_CRT : TLS_KEY],
-		              file_names[st.exists[TLS_CRT] ? TLS_KEY
-		                                            : TLS_CRT]);
+		mapi_diag_set(
+			diag, "%s exists without %s",
+			st.path[st.exists[TLS_CRT] ? TLS_CRT : TLS_KEY],
+			file_names[st.exists[TLS_CRT] ? TLS_KEY : TLS_CRT]);
 		err = MAPI_EINVAL;
 		goto out;
 	}

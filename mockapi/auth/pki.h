@@ -75,10 +75,10 @@ struct mapi_pki_opts {
 	int64_t ca_valid_days;
 };
 
-#define MAPI_PKI_OPTS_DEFAULT                                              \
-	{                                                                  \
+#define MAPI_PKI_OPTS_DEFAULT                                               \
+	{                                                                   \
 		.type = MAPI_PKI_P256, .extra_sans = NULL, .not_before = 0, \
-		.valid_days = 365, .ca_valid_days = 3650,                  \
+		.valid_days = 365, .ca_valid_days = 3650,                   \
 	}
 
 /*
@@ -127,8 +127,6 @@ mapi_pki_make_serving(const struct mapi_pki_opts *opts, const char *ca_pem,
  * match, and the signature verifies with the CA's public key. Validity
  * times are not checked here. MAPI_EINVAL with the reason otherwise.
  */
-MAPI_NODISCARD enum mapi_err mapi_pki_check_chain(const char *ca_pem,
-                                                  size_t ca_len,
-                                                  const char *cert_pem,
-                                                  size_t cert_len,
-                                                  struct mapi_diag *diag);
+MAPI_NODISCARD enum mapi_err
+mapi_pki_check_chain(const char *ca_pem, size_t ca_len, const char *cert_pem,
+                     size_t cert_len, struct mapi_diag *diag);

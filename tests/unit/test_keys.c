@@ -103,6 +103,8 @@ setup(void **state)
 	n = strlen(f->tmp) + 16;
 	f->oracle = malloc(n);
 	if (f->oracle == NULL) {
+		free(f->tmp);
+		free(f);
 		return -1;
 	}
 	(void)snprintf(f->oracle, n, "%s/oracle.py", f->tmp);
@@ -225,9 +227,9 @@ test_keys_generate_makes_private_keys_of_each_type(void **state)
 		kid = cli_kid(path, true);
 		assert_string_equal(kid, mapi_key_kid(key));
 		/* The public form parses back to the same kid, not private. */
-		assert_int_equal(mapi_key_parse_pem(pem, strlen(pem), &pub,
-		                                    NULL),
-		                 MAPI_OK);
+		assert_int_equal(
+			mapi_key_parse_pem(pem, strlen(pem), &pub, NULL),
+			MAPI_OK);
 		assert_false(mapi_key_is_private(pub));
 		assert_string_equal(mapi_key_kid(pub), mapi_key_kid(key));
 		free(kid);
@@ -268,6 +270,18 @@ static const struct {
 
 #define N_FORMS (sizeof(fixture_forms) / sizeof(fixture_forms[0]))
 
+/* Two fixture files have one kid exactly when they hold one key pair. */
+static void
+check_same_kid(struct mapi_key *const *keys, size_t i, size_t j)
+{
+	bool same = strcmp(mapi_key_kid(keys[i]), mapi_key_kid(keys[j])) == 0;
+
+	if (same != (fixture_forms[i].group == fixture_forms[j].group)) {
+		fail_msg("kid of %s vs %s: same=%d", fixture_forms[i].file,
+		         fixture_forms[j].file, same);
+	}
+}
+
 static void
 test_keys_parse_fixture_forms_share_kids_per_key_pair(void **state)
 {
@@ -284,15 +298,7 @@ test_keys_parse_fixture_forms_share_kids_per_key_pair(void **state)
 	}
 	for (i = 0; i < N_FORMS; i++) {
 		for (j = 0; j < N_FORMS; j++) {
-			bool same = strcmp(mapi_key_kid(keys[i]),
-			                   mapi_key_kid(keys[j])) == 0;
-
-			if (same != (fixture_forms[i].group ==
-			             fixture_forms[j].group)) {
-				fail_msg("kid of %s vs %s: same=%d",
-				         fixture_forms[i].file,
-				         fixture_forms[j].file, same);
-			}
+			check_same_kid(keys, i, j);
 		}
 	}
 	for (i = 0; i < N_FORMS; i++) {
@@ -345,7 +351,8 @@ test_keys_parse_rejects_bad_input_with_a_reason(void **state)
 		  "-----END PRIVATE KEY-----\n",
 		  MAPI_EINVAL, "malformed key" },
 		{ "rsa1024.pem",
-		  "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 "
+		  "openssl genpkey -algorithm RSA -pkeyopt "
+		  "rsa_keygen_bits:1024 "
 		  "-out rsa1024.pem",
 		  NULL, MAPI_EINVAL,
 		  "RSA key of 1024 bits is too weak: at least 2048" },
@@ -360,13 +367,15 @@ test_keys_parse_rejects_bad_input_with_a_reason(void **state)
 		{ "p384.sec1.pem",
 		  "openssl ec -in p384.pem -out p384.sec1.pem 2>/dev/null",
 		  NULL, MAPI_EINVAL, "curve secp384r1 is not supported" },
-		{ "ed25519.pem", "openssl genpkey -algorithm ED25519 -out "
-		                 "ed25519.pem",
+		{ "ed25519.pem",
+		  "openssl genpkey -algorithm ED25519 -out "
+		  "ed25519.pem",
 		  NULL, MAPI_EINVAL, "ED25519 keys are not supported" },
 		{ "enc.pem",
 		  "openssl pkcs8 -topk8 -in rsa1024.pem -passout pass:secret "
 		  "-out enc.pem",
-		  NULL, MAPI_EINVAL, "encrypted private keys are not supported" },
+		  NULL, MAPI_EINVAL,
+		  "encrypted private keys are not supported" },
 		{ "legacy-enc.pem",
 		  "openssl rsa -in rsa1024.pem -traditional -aes128 -passout "
 		  "pass:secret -out legacy-enc.pem 2>/dev/null",
@@ -398,8 +407,8 @@ test_keys_parse_rejects_bad_input_with_a_reason(void **state)
 		err = mapi_key_load_file(path, &key, &diag);
 		if (err != cases[i].err ||
 		    strstr(diag.msg, cases[i].diag) == NULL) {
-			fail_msg("%s: %s \"%s\", want %s \"%s\"",
-			         cases[i].name, mapi_err_name(err), diag.msg,
+			fail_msg("%s: %s \"%s\", want %s \"%s\"", cases[i].name,
+			         mapi_err_name(err), diag.msg,
 			         mapi_err_name(cases[i].err), cases[i].diag);
 		}
 		/* The diag names the file, and nothing was written out. */
@@ -461,8 +470,7 @@ test_keys_load_file_reports_missing_file(void **state)
 	struct mapi_key *key = NULL;
 	char *path = tmp_path(f, "nope.pem");
 
-	assert_int_equal(mapi_key_load_file(path, &key, &diag),
-	                 MAPI_ENOTFOUND);
+	assert_int_equal(mapi_key_load_file(path, &key, &diag), MAPI_ENOTFOUND);
 	assert_null(key);
 	assert_non_null(strstr(diag.msg, path));
 	free(path);
@@ -478,7 +486,8 @@ count_entries(const char *dir, const char *only)
 
 	assert_non_null(d);
 	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		if (strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0 ||
 		    strcmp(e->d_name, "oracle.py") == 0) {
 			continue;
 		}

@@ -21,7 +21,7 @@
 #include "sim/clock.h"
 #include "th.h"
 
-#define DAY 86400
+#define DAY INT64_C(86400)
 
 struct fixture {
 	char *tmp;
@@ -39,6 +39,7 @@ setup(void **state)
 	size_t n;
 
 	if (f == NULL || mapi_clock_new_system(&clock) != MAPI_OK) {
+		free(f);
 		return -1;
 	}
 	/* openssl verify and curl check against the real time. */
@@ -48,6 +49,8 @@ setup(void **state)
 	n = strlen(f->tmp) + 16;
 	f->dir = malloc(n);
 	if (f->dir == NULL) {
+		free(f->tmp);
+		free(f);
 		return -1;
 	}
 	(void)snprintf(f->dir, n, "%s/state", f->tmp);
@@ -70,7 +73,10 @@ teardown(void **state)
 }
 
 /* Runs a printf-formatted shell command; returns its exit status. */
-__attribute__((format(printf, 2, 3))) static int
+static int run(char **out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
 run(char **out, const char *fmt, ...)
 {
 	char cmd[2048];
@@ -83,7 +89,9 @@ run(char **out, const char *fmt, ...)
 }
 
 /* As run(), failing the test on a non-zero exit; returns stdout. */
-__attribute__((format(printf, 1, 2))) static char *
+static char *run_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
 run_ok(const char *fmt, ...)
 {
 	char cmd[2048];
@@ -210,8 +218,8 @@ test_pki_ensure_creates_four_files_that_verify(void **state)
 
 	out = run_ok("openssl x509 -noout -subject -issuer -in '%s/tls.crt'",
 	             f->dir);
-	assert_string_equal(out,
-	                    "subject=CN = kube-apiserver\nissuer=CN = mockapi-ca\n");
+	assert_string_equal(
+		out, "subject=CN = kube-apiserver\nissuer=CN = mockapi-ca\n");
 	free(out);
 
 	out = run_ok("openssl x509 -noout -ext basicConstraints,keyUsage,"
@@ -263,10 +271,10 @@ test_pki_ensure_creates_four_files_that_verify(void **state)
 	free(out);
 
 	/* Serials: positive, at most 128 bits, distinct. */
-	ca_serial = run_ok("openssl x509 -noout -serial -in '%s/ca.crt'",
-	                   f->dir);
-	tls_serial = run_ok("openssl x509 -noout -serial -in '%s/tls.crt'",
-	                    f->dir);
+	ca_serial =
+		run_ok("openssl x509 -noout -serial -in '%s/ca.crt'", f->dir);
+	tls_serial =
+		run_ok("openssl x509 -noout -serial -in '%s/tls.crt'", f->dir);
 	assert_true(strncmp(tls_serial, "serial=", 7) == 0);
 	assert_true(strlen(tls_serial) <= 7 + 32 + 1);
 	assert_true(strlen(tls_serial) >= 7 + 16 + 1);
@@ -312,7 +320,8 @@ test_pki_ensure_reuses_existing_files_unchanged(void **state)
 		assert_int_equal(stat(p, &st), 0);
 		assert_string_equal(after, before[i]);
 		assert_int_equal(st.st_ino, st_before[i].st_ino);
-		assert_int_equal(st.st_mtim.tv_nsec, st_before[i].st_mtim.tv_nsec);
+		assert_int_equal(st.st_mtim.tv_nsec,
+		                 st_before[i].st_mtim.tv_nsec);
 		free(after);
 		free(before[i]);
 		free(p);
@@ -349,10 +358,10 @@ test_pki_rsa2048_is_selectable(void **state)
 static void
 test_pki_extra_sans_appear_once_and_lowercased(void **state)
 {
-	static const char *const extras[] = { "IP:10.0.0.7",
-		                              "DNS:Api.Example.TEST",
-		                              "IP:fd00::5", "DNS:localhost",
-		                              "DNS:*.apps.example.test", NULL };
+	static const char *const extras[] = {
+		"IP:10.0.0.7",   "DNS:Api.Example.TEST",    "IP:fd00::5",
+		"DNS:localhost", "DNS:*.apps.example.test", NULL
+	};
 	struct fixture *f = *state;
 	char want[512];
 	char *out;
@@ -374,7 +383,7 @@ static void
 test_pki_rejects_bad_options_before_touching_disk(void **state)
 {
 	static const char *const bad[] = {
-		"FOO:bar",  "IP:999.1.1.1", "IP:", "DNS:",
+		"FOO:bar",  "IP:999.1.1.1",  "IP:",         "DNS:",
 		"DNS:a..b", "DNS:has space", "DNS:x,DNS:y", "dns:lower",
 		"DNS:-.",   "DNS:a.*.b",
 	};
@@ -417,9 +426,8 @@ plant_foreign_serving(const struct fixture *f, char **out_ca_pem,
 
 	assert_int_equal(mapi_pki_make_ca(&f->opts, &ca_key, &ca_pem, &diag),
 	                 MAPI_OK);
-	assert_int_equal(mapi_pki_make_serving(&f->opts, ca_pem,
-	                                       strlen(ca_pem), ca_key, &key,
-	                                       &cert, &diag),
+	assert_int_equal(mapi_pki_make_serving(&f->opts, ca_pem, strlen(ca_pem),
+	                                       ca_key, &key, &cert, &diag),
 	                 MAPI_OK);
 	p = path_in(f->dir, "tls.crt");
 	th_write_file(p, cert, strlen(cert));
@@ -465,9 +473,9 @@ test_pki_refuses_serving_cert_from_another_ca(void **state)
 	                                      strlen(cert2), &diag),
 	                 MAPI_EINVAL);
 	assert_non_null(strstr(diag.msg, "is not a CA"));
-	assert_int_equal(mapi_pki_check_chain("junk", 4, cert2, strlen(cert2),
-	                                      &diag),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_pki_check_chain("junk", 4, cert2, strlen(cert2), &diag),
+		MAPI_EINVAL);
 	assert_non_null(strstr(diag.msg, "cannot parse the CA"));
 	free(ca1);
 	free(ca2);
@@ -586,7 +594,7 @@ test_pki_reissues_stale_serving_cert_keeping_the_ca(void **state)
 	                 MAPI_OK);
 	out = run_ok("cd '%s' && openssl verify -attime %lld -CAfile ca.crt "
 	             "tls.crt",
-	             f->dir, (long long)(f->now + 400 * DAY));
+	             f->dir, (long long)f->now + 400 * DAY);
 	assert_string_equal(out, "tls.crt: OK\n");
 	free(out);
 
@@ -665,9 +673,8 @@ serve_and_curl(struct fixture *f)
 
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0,
-	                     NULL, NULL, on_request, NULL,
-	                     MHD_OPTION_SOCK_ADDR, &addr,
-	                     MHD_OPTION_HTTPS_MEM_KEY, key,
+	                     NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+	                     &addr, MHD_OPTION_HTTPS_MEM_KEY, key,
 	                     MHD_OPTION_HTTPS_MEM_CERT, crt, MHD_OPTION_END);
 	assert_non_null(d); /* GnuTLS accepted tls.key and tls.crt */
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
