@@ -32,7 +32,8 @@ struct wbuf {
 	size_t len;
 	bool fixed;
 	bool oom;
-	bool sanitize; /* escape & < > as upstream's responsewriters sanitizer */
+	bool sanitize; /* escape & < > as upstream's responsewriters sanitizer
+	                */
 };
 
 static void
@@ -388,8 +389,7 @@ jarr_has(const cJSON *obj, const char *key, const char *s, const char *all)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, jarr(obj, key))
-	{
+	cJSON_ArrayForEach(it, jarr(obj, key)) {
 		if (!cJSON_IsString(it)) {
 			continue;
 		}
@@ -421,8 +421,7 @@ resource_matches(const cJSON *rule, const char *res, const char *sub)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, jarr(rule, "resources"))
-	{
+	cJSON_ArrayForEach(it, jarr(rule, "resources")) {
 		const char *r;
 
 		if (!cJSON_IsString(it)) {
@@ -432,7 +431,8 @@ resource_matches(const cJSON *rule, const char *res, const char *sub)
 		if (strcmp(r, "*") == 0 || is_combined(r, res, sub)) {
 			return true;
 		}
-		/* Only star-slash-subresource; a "pods/" + "*" rule is exact. */
+		/* Only star-slash-subresource; a "pods/" + "*" rule is exact.
+		 */
 		if (*sub != '\0' && strncmp(r, "*/", 2) == 0 &&
 		    strcmp(r + 2, sub) == 0) {
 			return true;
@@ -455,8 +455,7 @@ url_matches(const cJSON *rule, const char *path)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, jarr(rule, "nonResourceURLs"))
-	{
+	cJSON_ArrayForEach(it, jarr(rule, "nonResourceURLs")) {
 		const char *u;
 		size_t ul;
 
@@ -492,8 +491,7 @@ rule_allows(const struct mapi_authz_attrs *at, const cJSON *rule)
 		return url_matches(rule, nz(at->path));
 	}
 	return jarr_has(rule, "apiGroups", nz(at->api_group), "*") &&
-	       resource_matches(rule, nz(at->resource),
-	                        nz(at->subresource)) &&
+	       resource_matches(rule, nz(at->resource), nz(at->subresource)) &&
 	       resource_name_matches(rule, nz(at->name));
 }
 
@@ -559,8 +557,7 @@ applies_to(const struct ident *id, const cJSON *binding, const char *ns)
 	const cJSON *it;
 	int i = 0;
 
-	cJSON_ArrayForEach(it, jarr(binding, "subjects"))
-	{
+	cJSON_ArrayForEach(it, jarr(binding, "subjects")) {
 		if (cJSON_IsObject(it) && applies_to_user(id, it, ns)) {
 			return i;
 		}
@@ -572,9 +569,9 @@ applies_to(const struct ident *id, const cJSON *binding, const char *ns)
 /* ---- rule resolution: rule.go VisitRulesFor ---- */
 
 struct source {
-	bool cluster;            /* ClusterRoleBinding, else RoleBinding */
+	bool cluster; /* ClusterRoleBinding, else RoleBinding */
 	const cJSON *binding;
-	const char *binding_ns;  /* the RoleBinding's namespace */
+	const char *binding_ns; /* the RoleBinding's namespace */
 	const cJSON *subject;
 };
 
@@ -650,8 +647,7 @@ visit_bindings(struct mapi_authz *a, const struct ident *id,
 	const cJSON *b;
 	enum mapi_err err = MAPI_OK;
 
-	cJSON_ArrayForEach(b, bindings)
-	{
+	cJSON_ArrayForEach(b, bindings) {
 		cJSON *role = NULL;
 		const cJSON *rule;
 		struct source src = { .cluster = cluster, .binding = b };
@@ -678,8 +674,7 @@ visit_bindings(struct mapi_authz *a, const struct ident *id,
 			src.binding_ns = ns;
 		}
 		src.subject = cJSON_GetArrayItem(jarr(b, "subjects"), idx);
-		cJSON_ArrayForEach(rule, jarr(role, "rules"))
-		{
+		cJSON_ArrayForEach(rule, jarr(role, "rules")) {
 			if (cJSON_IsObject(rule) && !visit(ctx, &src, rule)) {
 				*out_stop = true;
 				break;
@@ -812,8 +807,7 @@ check_visit(void *ctx, const struct source *src, const cJSON *rule)
 }
 
 enum mapi_err
-mapi_authz_check(struct mapi_authz *authz,
-                 const struct mapi_authz_attrs *attrs,
+mapi_authz_check(struct mapi_authz *authz, const struct mapi_authz_attrs *attrs,
                  enum mapi_authz_decision *out_decision, char **out_reason)
 {
 	struct check_ctx c = { .attrs = attrs };
@@ -875,7 +869,8 @@ size_t
 mapi_authz_forbidden_message(const struct mapi_authz_attrs *attrs,
                              const char *reason, char *buf, size_t len)
 {
-	struct wbuf w = { .p = buf, .cap = buf != NULL ? len : 0,
+	struct wbuf w = { .p = buf,
+		          .cap = buf != NULL ? len : 0,
 		          .fixed = true };
 	const char *res = nz(attrs->resource);
 	const char *group = nz(attrs->api_group);
@@ -1055,7 +1050,8 @@ mapi_authz_rules(struct mapi_authz *authz, const char *user,
 {
 	struct rules_ctx c = { 0 };
 	struct errlist errs = { 0 };
-	struct ident id = { .user = nz(user), .groups = groups,
+	struct ident id = { .user = nz(user),
+		            .groups = groups,
 		            .ngroups = groups != NULL ? ngroups : 0 };
 	cJSON *status = NULL;
 	struct wbuf w = { 0 };
@@ -1071,8 +1067,8 @@ mapi_authz_rules(struct mapi_authz *authz, const char *user,
 		goto out;
 	}
 	c.resource_rules = cJSON_AddArrayToObject(status, "resourceRules");
-	c.nonresource_rules = cJSON_AddArrayToObject(status,
-	                                             "nonResourceRules");
+	c.nonresource_rules =
+		cJSON_AddArrayToObject(status, "nonResourceRules");
 	if (c.resource_rules == NULL || c.nonresource_rules == NULL) {
 		goto out;
 	}
@@ -1146,33 +1142,29 @@ struct bp_binding {
  * admin = edit + system:aggregate-to-admin. Each rule is upstream's with its
  * resource list cut to what mockapi serves; rules left empty are dropped.
  */
-static const struct bp_rule view_1 = { R_VERBS, SL(""),
-	                               SL("configmaps", "pods",
-	                                  "serviceaccounts"),
-	                               NULL };
+static const struct bp_rule view_1 = {
+	R_VERBS, SL(""), SL("configmaps", "pods", "serviceaccounts"), NULL
+};
 static const struct bp_rule view_2 = { R_VERBS, SL(""), SL("namespaces"),
 	                               NULL };
 static const struct bp_rule edit_1 = { R_VERBS, SL(""), SL("secrets"), NULL };
 static const struct bp_rule edit_2 = { SL("impersonate"), SL(""),
 	                               SL("serviceaccounts"), NULL };
 static const struct bp_rule edit_3 = { RW_VERBS, SL(""), SL("pods"), NULL };
-static const struct bp_rule edit_4 = { RW_VERBS, SL(""),
-	                               SL("configmaps", "secrets",
-	                                  "serviceaccounts"),
-	                               NULL };
+static const struct bp_rule edit_4 = {
+	RW_VERBS, SL(""), SL("configmaps", "secrets", "serviceaccounts"), NULL
+};
 static const struct bp_rule edit_5 = { SL("create"), SL(""),
 	                               SL("serviceaccounts/token"), NULL };
 static const struct bp_rule admin_1 = { SL("create"),
 	                                SL("authorization.k8s.io"),
-	                                SL("localsubjectaccessreviews"),
-	                                NULL };
-static const struct bp_rule admin_2 = {
-	SL("create", "delete", "deletecollection", "get", "list", "patch",
-	   "update", "watch"),
-	SL("rbac.authorization.k8s.io"), SL("rolebindings", "roles"), NULL
-};
-static const struct bp_rule all_resources = { SL("*"), SL("*"), SL("*"),
-	                                      NULL };
+	                                SL("localsubjectaccessreviews"), NULL };
+static const struct bp_rule admin_2 = { SL("create", "delete",
+	                                   "deletecollection", "get", "list",
+	                                   "patch", "update", "watch"),
+	                                SL("rbac.authorization.k8s.io"),
+	                                SL("rolebindings", "roles"), NULL };
+static const struct bp_rule all_resources = { SL("*"), SL("*"), SL("*"), NULL };
 static const struct bp_rule all_urls = { SL("*"), NULL, NULL, SL("*") };
 static const struct bp_rule delegator_1 = { SL("create"),
 	                                    SL("authentication.k8s.io"),
@@ -1180,11 +1172,10 @@ static const struct bp_rule delegator_1 = { SL("create"),
 static const struct bp_rule delegator_2 = { SL("create"),
 	                                    SL("authorization.k8s.io"),
 	                                    SL("subjectaccessreviews"), NULL };
-static const struct bp_rule basic_1 = { SL("create"),
-	                                SL("authorization.k8s.io"),
-	                                SL("selfsubjectaccessreviews",
-	                                   "selfsubjectrulesreviews"),
-	                                NULL };
+static const struct bp_rule basic_1 = {
+	SL("create"), SL("authorization.k8s.io"),
+	SL("selfsubjectaccessreviews", "selfsubjectrulesreviews"), NULL
+};
 static const struct bp_rule basic_2 = { SL("create"),
 	                                SL("authentication.k8s.io"),
 	                                SL("selfsubjectreviews"), NULL };
@@ -1324,9 +1315,8 @@ bp_role_json(const struct bp_role *r)
 	if (r->aggregate != NULL) {
 		if ((agg = cJSON_AddObjectToObject(o, "aggregationRule")) ==
 		            NULL ||
-		    (sels = cJSON_AddArrayToObject(agg,
-		                                   "clusterRoleSelectors")) ==
-		            NULL ||
+		    (sels = cJSON_AddArrayToObject(
+			     agg, "clusterRoleSelectors")) == NULL ||
 		    (sel = cJSON_CreateObject()) == NULL) {
 			goto fail;
 		}
@@ -1334,7 +1324,8 @@ bp_role_json(const struct bp_role *r)
 			cJSON_Delete(sel);
 			goto fail;
 		}
-		if ((ml = cJSON_AddObjectToObject(sel, "matchLabels")) == NULL ||
+		if ((ml = cJSON_AddObjectToObject(sel, "matchLabels")) ==
+		            NULL ||
 		    cJSON_AddStringToObject(ml, r->aggregate, "true") == NULL) {
 			goto fail;
 		}
@@ -1364,7 +1355,8 @@ bp_binding_json(const struct bp_binding *b)
 			goto fail;
 		}
 		if (cJSON_AddStringToObject(s, "kind", "Group") == NULL ||
-		    cJSON_AddStringToObject(s, "apiGroup", RBAC_GROUP) == NULL ||
+		    cJSON_AddStringToObject(s, "apiGroup", RBAC_GROUP) ==
+		            NULL ||
 		    cJSON_AddStringToObject(s, "name", *g) == NULL) {
 			goto fail;
 		}
@@ -1392,8 +1384,8 @@ mapi_authz_bootstrap_policy(struct cJSON **out_list)
 		cJSON_Delete(list);
 		return MAPI_EINVAL;
 	}
-	if (list == NULL || cJSON_AddStringToObject(list, "kind", "List") ==
-	                            NULL ||
+	if (list == NULL ||
+	    cJSON_AddStringToObject(list, "kind", "List") == NULL ||
 	    cJSON_AddStringToObject(list, "apiVersion", "v1") == NULL ||
 	    cJSON_AddObjectToObject(list, "metadata") == NULL ||
 	    (items = cJSON_AddArrayToObject(list, "items")) == NULL) {

@@ -66,15 +66,15 @@ struct mapi_authz_attrs {
 	const char *user;          /* user.Info name, e.g. system:anonymous */
 	const char *const *groups; /* user.Info groups */
 	size_t ngroups;
-	const char *verb;          /* get list watch create update patch ... */
-	bool resource_request;     /* false: a non-resource path (/api, /healthz) */
-	const char *ns;            /* namespace; NULL or "" = cluster scope */
-	const char *api_group;     /* "" for the core group */
+	const char *verb;      /* get list watch create update patch ... */
+	bool resource_request; /* false: a non-resource path (/api, /healthz) */
+	const char *ns;        /* namespace; NULL or "" = cluster scope */
+	const char *api_group; /* "" for the core group */
 	const char *api_version;
-	const char *resource;      /* plural: pods */
-	const char *subresource;   /* token, status, ... */
-	const char *name;          /* object name, when the request has one */
-	const char *path;          /* non-resource URL path */
+	const char *resource;    /* plural: pods */
+	const char *subresource; /* token, status, ... */
+	const char *name;        /* object name, when the request has one */
+	const char *path;        /* non-resource URL path */
 };
 
 /*
@@ -95,10 +95,11 @@ typedef enum mapi_err mapi_authz_get_fn(void *payload, const char *resource,
  * A new authorizer. In MAPI_AUTHZ_RBAC mode list_fn and get_fn are required
  * (MAPI_EINVAL otherwise); in MAPI_AUTHZ_ALWAYS_ALLOW they may be NULL.
  */
-MAPI_NODISCARD enum mapi_err
-mapi_authz_new(enum mapi_authz_mode mode, mapi_authz_list_fn *list_fn,
-               mapi_authz_get_fn *get_fn, void *payload,
-               struct mapi_authz **out_authz);
+MAPI_NODISCARD enum mapi_err mapi_authz_new(enum mapi_authz_mode mode,
+                                            mapi_authz_list_fn *list_fn,
+                                            mapi_authz_get_fn *get_fn,
+                                            void *payload,
+                                            struct mapi_authz **out_authz);
 
 /* Accepts NULL. */
 void mapi_authz_free(struct mapi_authz *authz);
@@ -116,8 +117,7 @@ void mapi_authz_free(struct mapi_authz *authz);
  * MAPI_ENOMEM, or the seam's error; outputs untouched on failure.
  */
 MAPI_NODISCARD enum mapi_err
-mapi_authz_check(struct mapi_authz *authz,
-                 const struct mapi_authz_attrs *attrs,
+mapi_authz_check(struct mapi_authz *authz, const struct mapi_authz_attrs *attrs,
                  enum mapi_authz_decision *out_decision, char **out_reason);
 
 /*
@@ -139,8 +139,7 @@ mapi_authz_check(struct mapi_authz *authz,
  * length of the whole message, as snprintf does. buf may be NULL if len is 0.
  */
 size_t mapi_authz_forbidden_message(const struct mapi_authz_attrs *attrs,
-                                    const char *reason, char *buf,
-                                    size_t len);
+                                    const char *reason, char *buf, size_t len);
 
 /*
  * Status.details of that 403 (errors.NewForbidden): name, group and
@@ -168,10 +167,11 @@ void mapi_authz_forbidden_details(const struct mapi_authz_attrs *attrs,
  * a rule (omitempty) but the two top lists are always arrays. AlwaysAllow
  * gives the `*` rules of alwaysAllowAuthorizer.
  */
-MAPI_NODISCARD enum mapi_err
-mapi_authz_rules(struct mapi_authz *authz, const char *user,
-                 const char *const *groups, size_t ngroups, const char *ns,
-                 struct cJSON **out_status);
+MAPI_NODISCARD enum mapi_err mapi_authz_rules(struct mapi_authz *authz,
+                                              const char *user,
+                                              const char *const *groups,
+                                              size_t ngroups, const char *ns,
+                                              struct cJSON **out_status);
 
 /*
  * The bootstrap policy (upstream bootstrappolicy, 1.32), limited to the
@@ -188,5 +188,5 @@ mapi_authz_rules(struct mapi_authz *authz, const char *user,
  * resourceVersion or creationTimestamp: the store sets those.
  * MAPI_ENOMEM; *out_list written only on MAPI_OK.
  */
-MAPI_NODISCARD enum mapi_err mapi_authz_bootstrap_policy(
-	struct cJSON **out_list);
+MAPI_NODISCARD enum mapi_err
+mapi_authz_bootstrap_policy(struct cJSON **out_list);

@@ -59,8 +59,8 @@ static bool
 object_in(const cJSON *o, const char *kind, const char *ns)
 {
 	return strcmp(field(o, "kind", NULL), kind) == 0 &&
-	       strcmp(field(o, "metadata", "namespace"), ns != NULL ? ns : "") ==
-	               0;
+	       strcmp(field(o, "metadata", "namespace"),
+	              ns != NULL ? ns : "") == 0;
 }
 
 static enum mapi_err
@@ -76,8 +76,7 @@ fake_list(void *payload, const char *resource, const char *ns, cJSON **out)
 	}
 	arr = cJSON_CreateArray();
 	assert_non_null(arr);
-	cJSON_ArrayForEach(o, s->objects)
-	{
+	cJSON_ArrayForEach(o, s->objects) {
 		if (object_in(o, kind, ns)) {
 			cJSON_AddItemToArray(arr, cJSON_Duplicate(o, true));
 		}
@@ -87,8 +86,8 @@ fake_list(void *payload, const char *resource, const char *ns, cJSON **out)
 }
 
 static enum mapi_err
-fake_get(void *payload, const char *resource, const char *ns,
-         const char *name, cJSON **out)
+fake_get(void *payload, const char *resource, const char *ns, const char *name,
+         cJSON **out)
 {
 	struct fake_store *s = payload;
 	const char *kind = kind_of(resource);
@@ -97,8 +96,7 @@ fake_get(void *payload, const char *resource, const char *ns,
 	if (s->fail_get != MAPI_OK) {
 		return s->fail_get;
 	}
-	cJSON_ArrayForEach(o, s->objects)
-	{
+	cJSON_ArrayForEach(o, s->objects) {
 		if (object_in(o, kind, ns) &&
 		    strcmp(field(o, "metadata", "name"), name) == 0) {
 			*out = cJSON_Duplicate(o, true);
@@ -238,13 +236,16 @@ teardown(void **state)
 	return 0;
 }
 
-#define ANON   "system:anonymous"
-#define UNAUTH "system:unauthenticated"
-#define AUTHED "system:authenticated"
-#define SAS    "system:serviceaccounts"
+#define ANON      "system:anonymous"
+#define UNAUTH    "system:unauthenticated"
+#define AUTHED    "system:authenticated"
+#define SAS       "system:serviceaccounts"
 #define SA(ns, n) "system:serviceaccount:" ns ":" n
 
-enum { ALLOW = MAPI_AUTHZ_ALLOW, NOOP = MAPI_AUTHZ_NO_OPINION };
+enum {
+	ALLOW = MAPI_AUTHZ_ALLOW,
+	NOOP = MAPI_AUTHZ_NO_OPINION
+};
 
 struct row {
 	const char *user;
@@ -257,32 +258,46 @@ struct row {
 };
 
 /* Resource rows: R(user, groups, verb, ns, group, resource, sub, name). */
-#define R(u, g, v, ns, grp, r, sub, n, want, why)                          \
-	{ u, g, v, true, ns, grp, r, sub, n, NULL, want, why }
-#define U(u, g, v, path, want, why)                                         \
-	{ u, g, v, false, NULL, NULL, NULL, NULL, NULL, path, want, why }
-#define G(...) { __VA_ARGS__ }
-#define NOG    G(NULL)
+#define R(u, g, v, ns, grp, r, sub, n, want, why)                  \
+	{                                                          \
+		u, g, v, true, ns, grp, r, sub, n, NULL, want, why \
+	}
+#define U(u, g, v, path, want, why)                                           \
+	{                                                                     \
+		u, g, v, false, NULL, NULL, NULL, NULL, NULL, path, want, why \
+	}
+#define G(...)              \
+	{                   \
+		__VA_ARGS__ \
+	}
+#define NOG G(NULL)
 
-#define CRB(b, r, s) "RBAC: allowed by ClusterRoleBinding \"" b \
-	"\" of ClusterRole \"" r "\" to " s
-#define MASTERS CRB("cluster-admin", "cluster-admin", \
-	            "Group \"system:masters\"")
-#define PUBLIC_UNAUTH CRB("system:public-info-viewer", \
-	                  "system:public-info-viewer", \
-	                  "Group \"system:unauthenticated\"")
-#define DISCO CRB("system:discovery", "system:discovery", \
-	          "Group \"system:authenticated\"")
-#define BASIC CRB("system:basic-user", "system:basic-user", \
-	          "Group \"system:authenticated\"")
-#define ISSUER CRB("system:service-account-issuer-discovery", \
-	           "system:service-account-issuer-discovery", \
-	           "Group \"system:serviceaccounts\"")
-#define VIEW_X "RBAC: allowed by RoleBinding \"b/default\" of ClusterRole " \
+#define CRB(b, r, s)                                                        \
+	"RBAC: allowed by ClusterRoleBinding \"" b "\" of ClusterRole \"" r \
+	"\" to " s
+#define MASTERS \
+	CRB("cluster-admin", "cluster-admin", "Group \"system:masters\"")
+#define PUBLIC_UNAUTH                                                 \
+	CRB("system:public-info-viewer", "system:public-info-viewer", \
+	    "Group \"system:unauthenticated\"")
+#define DISCO                                       \
+	CRB("system:discovery", "system:discovery", \
+	    "Group \"system:authenticated\"")
+#define BASIC                                         \
+	CRB("system:basic-user", "system:basic-user", \
+	    "Group \"system:authenticated\"")
+#define ISSUER                                         \
+	CRB("system:service-account-issuer-discovery", \
+	    "system:service-account-issuer-discovery", \
+	    "Group \"system:serviceaccounts\"")
+#define VIEW_X                                                       \
+	"RBAC: allowed by RoleBinding \"b/default\" of ClusterRole " \
 	"\"view\" to ServiceAccount \"x/default\""
-#define EDIT_B "RBAC: allowed by RoleBinding \"sa-local/team\" of " \
+#define EDIT_B                                               \
+	"RBAC: allowed by RoleBinding \"sa-local/team\" of " \
 	"ClusterRole \"edit\" to ServiceAccount \"builder/team\""
-#define ALICE "RBAC: allowed by RoleBinding \"read-web/team\" of Role " \
+#define ALICE                                                     \
+	"RBAC: allowed by RoleBinding \"read-web/team\" of Role " \
 	"\"pod-reader\" to User \"alice\""
 #define NF(kind, n) kind ".rbac.authorization.k8s.io \"" n "\" not found"
 
@@ -303,8 +318,7 @@ static const struct row rows[] = {
 	U(ANON, G(UNAUTH), "get", "/api", NOOP, ""),
 	U(ANON, G(UNAUTH), "get", "/openid/v1/jwks", NOOP, ""),
 	U(ANON, G(UNAUTH), "post", "/version", NOOP, ""),
-	R(ANON, G(UNAUTH), "list", "default", "", "pods", NULL, NULL, NOOP,
-	  ""),
+	R(ANON, G(UNAUTH), "list", "default", "", "pods", NULL, NULL, NOOP, ""),
 	/* any authenticated user */
 	U("jane", G(AUTHED), "get", "/api", ALLOW, DISCO),
 	U("jane", G(AUTHED), "get", "/apis/apps/v1", ALLOW, DISCO),
@@ -331,8 +345,8 @@ static const struct row rows[] = {
 	  NULL, NULL, ALLOW, VIEW_X),
 	R(SA("default", "x"), G(SAS, AUTHED), "watch", "default", "",
 	  "configmaps", NULL, "cm", ALLOW, VIEW_X),
-	R(SA("default", "x"), G(SAS, AUTHED), "list", "other", "", "pods",
-	  NULL, NULL, NOOP, ""),
+	R(SA("default", "x"), G(SAS, AUTHED), "list", "other", "", "pods", NULL,
+	  NULL, NOOP, ""),
 	R(SA("default", "x"), G(SAS, AUTHED), "list", NULL, "", "pods", NULL,
 	  NULL, NOOP, ""),
 	R(SA("default", "x"), G(SAS, AUTHED), "get", "default", "", "secrets",
@@ -342,16 +356,16 @@ static const struct row rows[] = {
 	R(SA("default", "y"), G(SAS, AUTHED), "list", "default", "", "pods",
 	  NULL, NULL, NOOP, ""),
 	/* ServiceAccount subject without a namespace; edit's rules */
-	R(SA("team", "builder"), NOG, "create", "team", "", "pods", NULL,
-	  NULL, ALLOW, EDIT_B),
+	R(SA("team", "builder"), NOG, "create", "team", "", "pods", NULL, NULL,
+	  ALLOW, EDIT_B),
 	R(SA("team", "builder"), NOG, "create", "team", "", "serviceaccounts",
 	  "token", "app-sa", ALLOW, EDIT_B),
 	R(SA("team", "builder"), NOG, "get", "team", "", "secrets", NULL, "s",
 	  ALLOW, EDIT_B),
 	R(SA("team", "builder"), NOG, "create", "team",
 	  "rbac.authorization.k8s.io", "rolebindings", NULL, NULL, NOOP, ""),
-	R(SA("other", "builder"), NOG, "create", "team", "", "pods", NULL,
-	  NULL, NOOP, ""),
+	R(SA("other", "builder"), NOG, "create", "team", "", "pods", NULL, NULL,
+	  NOOP, ""),
 	/* resourceNames */
 	R("alice", NOG, "get", "team", "", "pods", NULL, "web", ALLOW, ALICE),
 	R("alice", NOG, "list", "team", "", "pods", NULL, NULL, NOOP, ""),
@@ -360,14 +374,13 @@ static const struct row rows[] = {
 	R("alice", NOG, "get", "team", "apps", "pods", NULL, "web", NOOP, ""),
 	/* wildcard verbs and groups */
 	R("u1", G("devs"), "deletecollection", "any", "", "configmaps", NULL,
-	  NULL, ALLOW,
-	  CRB("devs", "wild-verbs", "Group \"devs\"")),
+	  NULL, ALLOW, CRB("devs", "wild-verbs", "Group \"devs\"")),
 	R("u1", G("devs"), "get", NULL, "", "configmaps", NULL, "c", ALLOW,
 	  CRB("devs", "wild-verbs", "Group \"devs\"")),
-	R("u1", G("devs"), "get", "any", "apps", "configmaps", NULL, NULL,
-	  NOOP, ""),
-	R("u1", G("devs"), "get", "any", "", "configmaps", "status", NULL,
-	  NOOP, ""),
+	R("u1", G("devs"), "get", "any", "apps", "configmaps", NULL, NULL, NOOP,
+	  ""),
+	R("u1", G("devs"), "get", "any", "", "configmaps", "status", NULL, NOOP,
+	  ""),
 	R("bob", NOG, "get", "ns", "example.com", "widgets", NULL, NULL, ALLOW,
 	  CRB("bob", "wild-groups", "User \"bob\"")),
 	R("bob", NOG, "get", "ns", "", "widgets", NULL, NULL, ALLOW,
@@ -376,8 +389,8 @@ static const struct row rows[] = {
 	/* subresources */
 	R("carol", NOG, "create", "ns", "", "serviceaccounts", "token", "sa",
 	  ALLOW, CRB("carol", "subres", "User \"carol\"")),
-	R("carol", NOG, "create", "ns", "", "serviceaccounts", NULL, NULL,
-	  NOOP, ""),
+	R("carol", NOG, "create", "ns", "", "serviceaccounts", NULL, NULL, NOOP,
+	  ""),
 	R("carol", NOG, "get", "ns", "", "pods", "log", "p", NOOP, ""),
 	R("carol", NOG, "get", "ns", "", "pods", NULL, "p", NOOP, ""),
 	R("carol", NOG, "get", "ns", "", "pods", "*", "p", ALLOW,
@@ -400,8 +413,8 @@ static const struct row rows[] = {
 	U("dave", NOG, "post", "/metrics", NOOP, ""),
 	R("dave", NOG, "get", NULL, "", "metrics", NULL, NULL, NOOP, ""),
 	/* ServiceAccount subjects of ClusterRoleBindings need a namespace */
-	R(SA("default", "rogue"), NOG, "get", "default", "", "pods", NULL,
-	  NULL, NOOP, ""),
+	R(SA("default", "rogue"), NOG, "get", "default", "", "pods", NULL, NULL,
+	  NOOP, ""),
 	R(SA("kube-system", "reviewer"), NOG, "create", NULL,
 	  "authentication.k8s.io", "tokenreviews", NULL, NULL, ALLOW,
 	  CRB("tokenreviewer", "system:auth-delegator",
@@ -416,14 +429,16 @@ static const struct row rows[] = {
 	R("erin", NOG, "get", NULL, "", "pods", NULL, NULL, NOOP,
 	  "RBAC: " NF("clusterrole", "missing2")),
 	R("erin", NOG, "get", "team", "", "pods", NULL, NULL, NOOP,
-	  "RBAC: [" NF("clusterrole", "missing2") ", "
-	  NF("clusterrole", "nope") "]"),
+	  "RBAC: [" NF("clusterrole", "missing2") ", " NF("clusterrole",
+	                                                  "nope") "]"),
 	R("erin", NOG, "get", "team2", "", "pods", NULL, NULL, NOOP,
-	  "RBAC: [" NF("clusterrole", "missing2") ", "
-	  NF("role", "absent") "]"),
+	  "RBAC: [" NF("clusterrole", "missing2") ", " NF("role",
+	                                                  "absent") "]"),
 	R("erin", NOG, "get", "team3", "", "pods", NULL, NULL, NOOP,
-	  "RBAC: [" NF("clusterrole", "missing2") ", "
-	  "unsupported role reference kind: \"Policy\"]"),
+	  "RBAC: [" NF(
+		  "clusterrole",
+		  "missing2") ", "
+	                      "unsupported role reference kind: \"Policy\"]"),
 	/* a binding whose role is missing does not stop another allowing */
 	R("erin", G(AUTHED), "create", NULL, "authorization.k8s.io",
 	  "selfsubjectaccessreviews", NULL, NULL, ALLOW, BASIC),
@@ -499,8 +514,7 @@ test_authz_sees_store_changes_on_the_next_check(void **state)
 	int i = 0;
 
 	/* Delete the RoleBinding "b": the next check is refused. */
-	cJSON_ArrayForEach(it, f->store.objects)
-	{
+	cJSON_ArrayForEach(it, f->store.objects) {
 		if (strcmp(field(it, "metadata", "name"), "b") == 0) {
 			break;
 		}
@@ -508,8 +522,7 @@ test_authz_sees_store_changes_on_the_next_check(void **state)
 	}
 	assert_non_null(it);
 	cJSON_DeleteItemFromArray(f->store.objects, i);
-	assert_int_equal(mapi_authz_check(f->authz, &at, &d, &reason),
-	                 MAPI_OK);
+	assert_int_equal(mapi_authz_check(f->authz, &at, &d, &reason), MAPI_OK);
 	assert_int_equal(d, MAPI_AUTHZ_NO_OPINION);
 	assert_string_equal(reason, "");
 	free(reason);
@@ -530,9 +543,9 @@ test_authz_seam_errors_are_returned_and_outputs_untouched(void **state)
 	f->store.fail_list = MAPI_EIO;
 	assert_int_equal(mapi_authz_check(f->authz, &at, &d, &reason),
 	                 MAPI_EIO);
-	assert_int_equal(mapi_authz_rules(f->authz, "erin", NULL, 0, "team",
-	                                  &status),
-	                 MAPI_EIO);
+	assert_int_equal(
+		mapi_authz_rules(f->authz, "erin", NULL, 0, "team", &status),
+		MAPI_EIO);
 	f->store.fail_list = MAPI_OK;
 	f->store.fail_get = MAPI_EINTERNAL;
 	assert_int_equal(mapi_authz_check(f->authz, &at, &d, &reason),
@@ -548,12 +561,12 @@ test_authz_new_validates_arguments(void **state)
 	struct mapi_authz *a = NULL;
 
 	(void)state;
-	assert_int_equal(mapi_authz_new(MAPI_AUTHZ_RBAC, NULL, fake_get, NULL,
-	                                &a),
-	                 MAPI_EINVAL);
-	assert_int_equal(mapi_authz_new(MAPI_AUTHZ_RBAC, fake_list, NULL, NULL,
-	                                &a),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_authz_new(MAPI_AUTHZ_RBAC, NULL, fake_get, NULL, &a),
+		MAPI_EINVAL);
+	assert_int_equal(
+		mapi_authz_new(MAPI_AUTHZ_RBAC, fake_list, NULL, NULL, &a),
+		MAPI_EINVAL);
 	assert_int_equal(mapi_authz_new((enum mapi_authz_mode)9, fake_list,
 	                                fake_get, NULL, &a),
 	                 MAPI_EINVAL);
@@ -575,15 +588,14 @@ test_authz_always_allow(void **state)
 	cJSON *status = NULL;
 
 	(void)state;
-	assert_int_equal(mapi_authz_new(MAPI_AUTHZ_ALWAYS_ALLOW, NULL, NULL,
-	                                NULL, &a),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_authz_new(MAPI_AUTHZ_ALWAYS_ALLOW, NULL, NULL, NULL, &a),
+		MAPI_OK);
 	assert_int_equal(mapi_authz_check(a, &at, &d, &reason), MAPI_OK);
 	assert_int_equal(d, MAPI_AUTHZ_ALLOW);
 	assert_string_equal(reason, "");
 	free(reason);
-	assert_int_equal(mapi_authz_rules(a, ANON, NULL, 0, "default",
-	                                  &status),
+	assert_int_equal(mapi_authz_rules(a, ANON, NULL, 0, "default", &status),
 	                 MAPI_OK);
 	text = cJSON_PrintUnformatted(status);
 	assert_string_equal(
@@ -604,75 +616,121 @@ static const struct {
 	const char *want;
 	const char *name, *group, *kind;
 } forbidden[] = {
-	{ { .user = SA("ns", "sa"), .verb = "list", .resource_request = true,
-	    .ns = "default", .api_group = "", .resource = "pods" },
+	{ { .user = SA("ns", "sa"),
+	    .verb = "list",
+	    .resource_request = true,
+	    .ns = "default",
+	    .api_group = "",
+	    .resource = "pods" },
 	  NULL,
 	  "pods is forbidden: User \"system:serviceaccount:ns:sa\" cannot "
 	  "list resource \"pods\" in API group \"\" in the namespace "
 	  "\"default\"",
-	  "", "", "pods" },
-	{ { .user = "u", .verb = "delete", .resource_request = true,
-	    .ns = "default", .resource = "pods", .name = "X" },
+	  "",
+	  "",
+	  "pods" },
+	{ { .user = "u",
+	    .verb = "delete",
+	    .resource_request = true,
+	    .ns = "default",
+	    .resource = "pods",
+	    .name = "X" },
 	  "",
 	  "pods \"X\" is forbidden: User \"u\" cannot delete resource \"pods\""
 	  " in API group \"\" in the namespace \"default\"",
-	  "X", "", "pods" },
-	{ { .user = "system:serviceaccount:team:ci", .verb = "create",
-	    .resource_request = true, .ns = "team", .api_group = "",
-	    .api_version = "v1", .resource = "serviceaccounts",
-	    .subresource = "token", .name = "app-sa" },
+	  "X",
+	  "",
+	  "pods" },
+	{ { .user = "system:serviceaccount:team:ci",
+	    .verb = "create",
+	    .resource_request = true,
+	    .ns = "team",
+	    .api_group = "",
+	    .api_version = "v1",
+	    .resource = "serviceaccounts",
+	    .subresource = "token",
+	    .name = "app-sa" },
 	  NULL,
 	  "serviceaccounts \"app-sa\" is forbidden: User "
 	  "\"system:serviceaccount:team:ci\" cannot create resource "
 	  "\"serviceaccounts/token\" in API group \"\" in the namespace "
 	  "\"team\"",
-	  "app-sa", "", "serviceaccounts" },
-	{ { .user = "u", .verb = "list", .resource_request = true,
+	  "app-sa",
+	  "",
+	  "serviceaccounts" },
+	{ { .user = "u",
+	    .verb = "list",
+	    .resource_request = true,
 	    .resource = "pods" },
 	  NULL,
 	  "pods is forbidden: User \"u\" cannot list resource \"pods\" in API "
 	  "group \"\" at the cluster scope",
-	  "", "", "pods" },
-	{ { .user = SA("ns", "sa"), .verb = "create", .resource_request = true,
-	    .api_group = "authentication.k8s.io", .api_version = "v1",
+	  "",
+	  "",
+	  "pods" },
+	{ { .user = SA("ns", "sa"),
+	    .verb = "create",
+	    .resource_request = true,
+	    .api_group = "authentication.k8s.io",
+	    .api_version = "v1",
 	    .resource = "tokenreviews" },
 	  NULL,
 	  "tokenreviews.authentication.k8s.io is forbidden: User "
 	  "\"system:serviceaccount:ns:sa\" cannot create resource "
 	  "\"tokenreviews\" in API group \"authentication.k8s.io\" at the "
 	  "cluster scope",
-	  "", "authentication.k8s.io", "tokenreviews" },
-	{ { .user = "u", .verb = "get", .resource_request = true, .ns = "d",
-	    .api_group = "rbac.authorization.k8s.io", .resource = "roles",
+	  "",
+	  "authentication.k8s.io",
+	  "tokenreviews" },
+	{ { .user = "u",
+	    .verb = "get",
+	    .resource_request = true,
+	    .ns = "d",
+	    .api_group = "rbac.authorization.k8s.io",
+	    .resource = "roles",
 	    .name = "r" },
 	  NULL,
 	  "roles.rbac.authorization.k8s.io \"r\" is forbidden: User \"u\" "
 	  "cannot get resource \"roles\" in API group "
 	  "\"rbac.authorization.k8s.io\" in the namespace \"d\"",
-	  "r", "rbac.authorization.k8s.io", "roles" },
+	  "r",
+	  "rbac.authorization.k8s.io",
+	  "roles" },
 	{ { .user = ANON, .verb = "get", .path = "/api" },
 	  NULL,
 	  "forbidden: User \"system:anonymous\" cannot get path \"/api\"",
-	  "", "", "" },
-	{ { .user = "u", .verb = "get", .resource_request = true, .ns = "d",
+	  "",
+	  "",
+	  "" },
+	{ { .user = "u",
+	    .verb = "get",
+	    .resource_request = true,
+	    .ns = "d",
 	    .resource = "pods" },
 	  "RBAC: clusterrole.rbac.authorization.k8s.io \"x\" not found",
 	  "pods is forbidden: User \"u\" cannot get resource \"pods\" in API "
 	  "group \"\" in the namespace \"d\": RBAC: "
 	  "clusterrole.rbac.authorization.k8s.io \"x\" not found",
-	  "", "", "pods" },
+	  "",
+	  "",
+	  "pods" },
 	/* Go %q and the HTML sanitizer (which skips the reason) */
 	{ { .user = "a\"b\\c\td\x01", .verb = "get", .path = "/x<y>&z" },
 	  "<kept>",
 	  "forbidden: User \"a\\\"b\\\\c\\td\\x01\" cannot get path "
 	  "\"/x&lt;y&gt;&amp;z\": <kept>",
-	  "", "", "" },
-	{ { .user = "\xc3\xa9l\xc3\xa8ve\xff", .verb = "get",
+	  "",
+	  "",
+	  "" },
+	{ { .user = "\xc3\xa9l\xc3\xa8ve\xff",
+	    .verb = "get",
 	    .path = "/\xc2\x85" },
 	  NULL,
 	  "forbidden: User \"\xc3\xa9l\xc3\xa8ve\\xff\" cannot get path "
 	  "\"/\\u0085\"",
-	  "", "", "" },
+	  "",
+	  "",
+	  "" },
 };
 
 static void
@@ -684,9 +742,9 @@ test_authz_forbidden_messages_byte_for_byte(void **state)
 	for (i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
 		char buf[512];
 		struct mapi_authz_forbidden_details det;
-		size_t n = mapi_authz_forbidden_message(
-			&forbidden[i].at, forbidden[i].reason, buf,
-			sizeof(buf));
+		size_t n = mapi_authz_forbidden_message(&forbidden[i].at,
+		                                        forbidden[i].reason,
+		                                        buf, sizeof(buf));
 
 		assert_string_equal(buf, forbidden[i].want);
 		assert_int_equal(n, strlen(forbidden[i].want));
@@ -724,22 +782,22 @@ rules_text(struct fixture *f, const char *user, const char *const *groups,
 	cJSON *status = NULL;
 	char *text;
 
-	assert_int_equal(mapi_authz_rules(f->authz, user, groups, ngroups, ns,
-	                                  &status),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_authz_rules(f->authz, user, groups, ngroups, ns, &status),
+		MAPI_OK);
 	text = cJSON_PrintUnformatted(status);
 	cJSON_Delete(status);
 	assert_non_null(text);
 	return text;
 }
 
-#define BASIC_RULES                                                        \
-	"{\"verbs\":[\"create\"],\"apiGroups\":[\"authorization.k8s.io\"],"  \
-	"\"resources\":[\"selfsubjectaccessreviews\","                       \
-	"\"selfsubjectrulesreviews\"]},{\"verbs\":[\"create\"],"             \
-	"\"apiGroups\":[\"authentication.k8s.io\"],"                         \
+#define BASIC_RULES                                                         \
+	"{\"verbs\":[\"create\"],\"apiGroups\":[\"authorization.k8s.io\"]," \
+	"\"resources\":[\"selfsubjectaccessreviews\","                      \
+	"\"selfsubjectrulesreviews\"]},{\"verbs\":[\"create\"],"            \
+	"\"apiGroups\":[\"authentication.k8s.io\"],"                        \
 	"\"resources\":[\"selfsubjectreviews\"]}"
-#define DISCO_RULES                                                        \
+#define DISCO_RULES                                                          \
 	"{\"verbs\":[\"get\"],\"nonResourceURLs\":[\"/api\",\"/api/*\","     \
 	"\"/apis\",\"/apis/*\",\"/healthz\",\"/livez\",\"/openapi\","        \
 	"\"/openapi/*\",\"/readyz\",\"/version\",\"/version/\"]},"           \
@@ -823,8 +881,7 @@ find_item(const cJSON *items, const char *kind, const char *name)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, items)
-	{
+	cJSON_ArrayForEach(it, items) {
 		if (strcmp(field(it, "kind", NULL), kind) == 0 &&
 		    strcmp(field(it, "metadata", "name"), name) == 0) {
 			return it;
@@ -846,15 +903,18 @@ item_text(const cJSON *items, const char *kind, const char *name)
 }
 
 #define META(n, extra)                                                      \
-	"\"metadata\":{\"name\":\"" n "\",\"labels\":{"                       \
-	"\"kubernetes.io/bootstrapping\":\"rbac-defaults\"" extra "},"        \
-	"\"annotations\":{\"rbac.authorization.kubernetes.io/autoupdate\":"   \
+	"\"metadata\":{\"name\":\"" n "\",\"labels\":{"                     \
+	"\"kubernetes.io/bootstrapping\":\"rbac-defaults\"" extra "},"      \
+	"\"annotations\":{\"rbac.authorization.kubernetes.io/autoupdate\":" \
 	"\"true\"}}"
-#define HEAD(kind) "{\"kind\":\"" kind "\",\"apiVersion\":" \
+#define HEAD(kind)                               \
+	"{\"kind\":\"" kind "\",\"apiVersion\":" \
 	"\"rbac.authorization.k8s.io/v1\","
-#define GROUP(g) "{\"kind\":\"Group\",\"apiGroup\":" \
+#define GROUP(g)                            \
+	"{\"kind\":\"Group\",\"apiGroup\":" \
 	"\"rbac.authorization.k8s.io\",\"name\":\"" g "\"}"
-#define REF(r) "\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\"," \
+#define REF(r)                                                     \
+	"\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\"," \
 	"\"kind\":\"ClusterRole\",\"name\":\"" r "\"}}"
 
 static void
@@ -885,65 +945,84 @@ test_authz_bootstrap_policy_objects(void **state)
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		assert_non_null(find_item(items, "ClusterRole", roles[i]));
 	}
-	cJSON_ArrayForEach(it, items)
-	{
+	cJSON_ArrayForEach(it, items) {
 		const cJSON *meta =
 			cJSON_GetObjectItemCaseSensitive(it, "metadata");
 
-		assert_string_equal(field(meta, "labels",
-		                          "kubernetes.io/bootstrapping"),
-		                    "rbac-defaults");
+		assert_string_equal(
+			field(meta, "labels", "kubernetes.io/bootstrapping"),
+			"rbac-defaults");
 		assert_string_equal(
 			field(meta, "annotations",
-			      "rbac.authorization.kubernetes.io/autoupdate"),
+		              "rbac.authorization.kubernetes.io/autoupdate"),
 			"true");
 	}
 
 	text = item_text(items, "ClusterRoleBinding", "cluster-admin");
-	assert_string_equal(text, HEAD("ClusterRoleBinding")
-	                    META("cluster-admin", "") ",\"subjects\":["
-	                    GROUP("system:masters") "]," REF("cluster-admin"));
+	assert_string_equal(
+		text,
+		HEAD("ClusterRoleBinding")
+			META("cluster-admin", "") ",\"subjects\":[" GROUP(
+				"system:masters") "]," REF("cluster-admin"));
 	cJSON_free(text);
 	text = item_text(items, "ClusterRoleBinding",
 	                 "system:public-info-viewer");
-	assert_string_equal(text, HEAD("ClusterRoleBinding")
-	                    META("system:public-info-viewer", "")
-	                    ",\"subjects\":[" GROUP("system:authenticated") ","
-	                    GROUP("system:unauthenticated") "],"
-	                    REF("system:public-info-viewer"));
+	assert_string_equal(
+		text,
+		HEAD("ClusterRoleBinding")
+			META("system:public-info-viewer", "") ",\"subjects\":"
+	                                                      "[" GROUP("system"
+	                                                                ":authe"
+	                                                                "nticat"
+	                                                                "ed") "," GROUP(
+								      "system:"
+	                                                              "unauthen"
+	                                                              "ticated") "]," REF("system:public-info-viewer"));
 	cJSON_free(text);
 	text = item_text(items, "ClusterRoleBinding",
 	                 "system:service-account-issuer-discovery");
-	assert_non_null(strstr(text, "\"subjects\":["
-	                             GROUP("system:serviceaccounts") "]"));
+	assert_non_null(strstr(
+		text, "\"subjects\":[" GROUP("system:serviceaccounts") "]"));
 	cJSON_free(text);
 	text = item_text(items, "ClusterRoleBinding", "system:discovery");
-	assert_non_null(strstr(text, "\"subjects\":["
-	                             GROUP("system:authenticated") "]"));
+	assert_non_null(strstr(
+		text, "\"subjects\":[" GROUP("system:authenticated") "]"));
 	cJSON_free(text);
 	text = item_text(items, "ClusterRoleBinding", "system:basic-user");
-	assert_non_null(strstr(text, "\"subjects\":["
-	                             GROUP("system:authenticated") "]"));
+	assert_non_null(strstr(
+		text, "\"subjects\":[" GROUP("system:authenticated") "]"));
 	cJSON_free(text);
 
 	text = item_text(items, "ClusterRole", "cluster-admin");
-	assert_string_equal(text, HEAD("ClusterRole") META("cluster-admin", "")
-	                    ",\"rules\":[{\"verbs\":[\"*\"],\"apiGroups\":"
-	                    "[\"*\"],\"resources\":[\"*\"]},{\"verbs\":[\"*\"],"
-	                    "\"nonResourceURLs\":[\"*\"]}]}");
+	assert_string_equal(
+		text,
+		HEAD("ClusterRole") META(
+			"cluster-admin",
+			"") ",\"rules\":[{\"verbs\":[\"*\"],\"apiGroups\":"
+			    "[\"*\"],\"resources\":[\"*\"]},{\"verbs\":[\"*\"],"
+			    "\"nonResourceURLs\":[\"*\"]}]}");
 	cJSON_free(text);
 	text = item_text(items, "ClusterRole", "view");
 	assert_string_equal(
-		text, HEAD("ClusterRole") META("view", ",\"rbac.authorization"
-		                                       ".k8s.io/aggregate-to-"
-		                                       "edit\":\"true\"")
-		",\"rules\":[{\"verbs\":[\"get\",\"list\",\"watch\"],"
-		"\"apiGroups\":[\"\"],\"resources\":[\"configmaps\",\"pods\","
-		"\"serviceaccounts\"]},{\"verbs\":[\"get\",\"list\",\"watch\"],"
-		"\"apiGroups\":[\"\"],\"resources\":[\"namespaces\"]}],"
-		"\"aggregationRule\":{\"clusterRoleSelectors\":[{\"matchLabels"
-		"\":{\"rbac.authorization.k8s.io/aggregate-to-view\":\"true\"}}"
-		"]}}");
+		text,
+		HEAD("ClusterRole") META(
+			"view",
+			",\"rbac.authorization"
+			".k8s.io/aggregate-to-"
+			"edit\":\"true\"") ",\"rules\":[{\"verbs\":[\"get\","
+	                                   "\"list\",\"watch\"],"
+					   "\"apiGroups\":[\"\"],\"resources\":"
+	                                   "[\"configmaps\",\"pods\","
+					   "\"serviceaccounts\"]},{\"verbs\":["
+	                                   "\"get\",\"list\",\"watch\"],"
+					   "\"apiGroups\":[\"\"],\"resources\":"
+	                                   "[\"namespaces\"]}],"
+					   "\"aggregationRule\":{"
+	                                   "\"clusterRoleSelectors\":[{"
+	                                   "\"matchLabels"
+					   "\":{\"rbac.authorization.k8s.io/"
+	                                   "aggregate-to-view\":\"true\"}}"
+					   "]}}");
 	assert_null(strstr(text, "secrets"));
 	cJSON_free(text);
 	text = item_text(items, "ClusterRole", "edit");
