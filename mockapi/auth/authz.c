@@ -241,23 +241,13 @@ wb_quote2(struct wbuf *w, const char *a, const char *b)
 	wb_raw(w, "\"", 1);
 }
 
-/* The growable buffer's string (never NULL unless oom); resets w. */
+/* The growable buffer's string ("" if nothing was written; NULL if oom). */
 static char *
 wb_take(struct wbuf *w)
 {
 	char *p;
 
-	if (!w->oom && w->p == NULL) {
-		wb_raw(w, "", 0);
-		if (!w->oom && w->p == NULL) {
-			w->p = malloc(1);
-			if (w->p == NULL) {
-				w->oom = true;
-			} else {
-				w->p[0] = '\0';
-			}
-		}
-	}
+	wb_raw(w, "", 0); /* allocates and terminates an empty buffer */
 	if (w->oom) {
 		free(w->p);
 		w->p = NULL;
