@@ -1,0 +1,852 @@
+/* SPDX-License-Identifier: MIT */
+#include "auth/keys.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "fileio.h"
+
+#define RSA_MIN_BITS 2048
+#define RSA_MAX_BITS 8192
+#define P256_BYTES   32
+
+struct mapi_key {
+	atomic_uint refs;
+	EVP_PKEY *pkey;
+	enum mapi_jws_alg alg;
+	bool priv;
+	char kid[MAPI_KEY_KID_LEN + 1];
+	char *jwk; /* compact JWK, computed once */
+};
+
+struct mapi_keyset {
+	pthread_rwlock_t lock;
+	struct mapi_key *keys[MAPI_KEYSET_MAX]; /* insertion order */
+	size_t n;
+	struct mapi_key *active; /* one of keys[], or NULL */
+};
+
+/*
+ * Appends the first queued OpenSSL reason to diag ("<what>: <reason>") and
+ * empties the thread's error queue, so nothing leaks into a later call.
+ */
+static void
+diag_ossl(struct mapi_diag *diag, const char *what)
+{
+	unsigned long e = ERR_peek_error();
+	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	if (reason != NULL) {
+		mapi_diag_set(diag, "%s: %s", what, reason);
+	} else {
+		mapi_diag_set(diag, "%s", what);
+	}
+	ERR_clear_error();
+}
+
+/* base64url(SHA-256(DER SubjectPublicKeyInfo)), as keyIDFromPublicKey. */
+static enum mapi_err
+compute_kid(EVP_PKEY *pkey, char kid[MAPI_KEY_KID_LEN + 1])
+{
+	unsigned char *der = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	int der_len;
+	enum mapi_err err = MAPI_ECRYPTO;
+
+	der_len = i2d_PUBKEY(pkey, &der);
+	if (der_len <= 0) {
+		goto out;
+	}
+	if (EVP_Digest(der, (size_t)der_len, md, &md_len, EVP_sha256(),
+	               NULL) != 1 ||
+	    md_len != 32) {
+		goto out;
+	}
+	(void)mapi_b64url_encode(md, md_len, kid);
+	err = MAPI_OK;
+out:
+	OPENSSL_free(der);
+	return err;
+}
+
+/* base64url of a BIGNUM, big-endian, padded on the left to `pad` bytes. */
+static char *
+bn_b64url(const BIGNUM *bn, int pad)
+{
+	int len = pad > 0 ? pad : BN_num_bytes(bn);
+	unsigned char *bin;
+	char *out = NULL;
+
+	if (len <= 0 || len > RSA_MAX_BITS / 8) {
+		return NULL;
+	}
+	bin = malloc((size_t)len);
+	if (bin == NULL) {
+		return NULL;
+	}
+	if ((pad > 0 ? BN_bn2binpad(bn, bin, pad) : BN_bn2bin(bn, bin)) ==
+	    len) {
+		out = mapi_b64url_encode_dup(bin, (size_t)len);
+	}
+	free(bin);
+	return out;
+}
+
+/*
+ * The JWK in go-jose's member order (use, kty, kid, crv, alg, x, y, n, e),
+ * which is what kube-apiserver's /openid/v1/jwks shows.
+ */
+static enum mapi_err
+compute_jwk(struct mapi_key *key)
+{
+	const char *na = key->alg == MAPI_JWS_RS256 ? OSSL_PKEY_PARAM_RSA_N
+	                                            : OSSL_PKEY_PARAM_EC_PUB_X;
+	const char *nb = key->alg == MAPI_JWS_RS256 ? OSSL_PKEY_PARAM_RSA_E
+	                                            : OSSL_PKEY_PARAM_EC_PUB_Y;
+	int pad = key->alg == MAPI_JWS_RS256 ? 0 : P256_BYTES;
+	BIGNUM *a = NULL;
+	BIGNUM *b = NULL;
+	char *sa = NULL;
+	char *sb = NULL;
+	char *jwk = NULL;
+	size_t n;
+	enum mapi_err err = MAPI_ECRYPTO;
+
+	if (EVP_PKEY_get_bn_param(key->pkey, na, &a) != 1 ||
+	    EVP_PKEY_get_bn_param(key->pkey, nb, &b) != 1) {
+		goto out;
+	}
+	sa = bn_b64url(a, pad);
+	sb = bn_b64url(b, pad);
+	if (sa == NULL || sb == NULL) {
+		goto out;
+	}
+	n = strlen(sa) + strlen(sb) + MAPI_KEY_KID_LEN + 128;
+	jwk = malloc(n);
+	if (jwk == NULL) {
+		err = MAPI_ENOMEM;
+		goto out;
+	}
+	if (key->alg == MAPI_JWS_RS256) {
+		(void)snprintf(jwk, n,
+		               "{\"use\":\"sig\",\"kty\":\"RSA\",\"kid\":\"%s\","
+		               "\"alg\":\"RS256\",\"n\":\"%s\",\"e\":\"%s\"}",
+		               key->kid, sa, sb);
+	} else {
+		(void)snprintf(jwk, n,
+		               "{\"use\":\"sig\",\"kty\":\"EC\",\"kid\":\"%s\","
+		               "\"crv\":\"P-256\",\"alg\":\"ES256\","
+		               "\"x\":\"%s\",\"y\":\"%s\"}",
+		               key->kid, sa, sb);
+	}
+	key->jwk = jwk;
+	jwk = NULL;
+	err = MAPI_OK;
+out:
+	BN_free(a);
+	BN_free(b);
+	free(sa);
+	free(sb);
+	free(jwk);
+	ERR_clear_error();
+	return err;
+}
+
+/*
+ * Checks the key is one kube-apiserver would sign with and mockapi
+ * supports, and returns its alg; MAPI_JWS_NONE (with diag) otherwise.
+ */
+static enum mapi_jws_alg
+classify(EVP_PKEY *pkey, struct mapi_diag *diag)
+{
+	char group[64] = "";
+	int bits = EVP_PKEY_get_bits(pkey);
+
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_RSA:
+		if (bits < RSA_MIN_BITS) {
+			mapi_diag_set(diag,
+			              "RSA key of %d bits is too weak: at least "
+			              "%d bits are required",
+			              bits, RSA_MIN_BITS);
+			return MAPI_JWS_NONE;
+		}
+		if (bits > RSA_MAX_BITS) {
+			mapi_diag_set(diag,
+			              "RSA key of %d bits is not supported: at "
+			              "most %d bits",
+			              bits, RSA_MAX_BITS);
+			return MAPI_JWS_NONE;
+		}
+		return MAPI_JWS_RS256;
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_group_name(pkey, group, sizeof(group),
+		                            NULL) != 1) {
+			(void)snprintf(group, sizeof(group), "%s",
+			               "explicit parameters");
+		}
+		ERR_clear_error();
+		if (strcmp(group, "prime256v1") != 0) {
+			mapi_diag_set(diag,
+			              "EC key on curve %s is not supported: only "
+			              "P-256 (prime256v1) is",
+			              group);
+			return MAPI_JWS_NONE;
+		}
+		return MAPI_JWS_ES256;
+	default:
+		mapi_diag_set(diag,
+		              "%s keys are not supported: only RSA (>= %d "
+		              "bits) and EC P-256",
+		              EVP_PKEY_get0_type_name(pkey) != NULL
+		                      ? EVP_PKEY_get0_type_name(pkey)
+		                      : "this type of",
+		              RSA_MIN_BITS);
+		return MAPI_JWS_NONE;
+	}
+}
+
+/* Wraps pkey (ownership moves in on success and on failure alike). */
+static enum mapi_err
+key_wrap(EVP_PKEY *pkey, bool priv, struct mapi_key **out_key,
+         struct mapi_diag *diag)
+{
+	struct mapi_key *key = NULL;
+	enum mapi_jws_alg alg;
+	enum mapi_err err = MAPI_EINVAL;
+
+	alg = classify(pkey, diag);
+	if (alg == MAPI_JWS_NONE) {
+		goto out;
+	}
+	key = calloc(1, sizeof(*key));
+	if (key == NULL) {
+		err = MAPI_ENOMEM;
+		goto out;
+	}
+	atomic_init(&key->refs, 1);
+	key->pkey = pkey;
+	pkey = NULL;
+	key->alg = alg;
+	key->priv = priv;
+	err = compute_kid(key->pkey, key->kid);
+	if (err == MAPI_OK) {
+		err = compute_jwk(key);
+	}
+	if (err != MAPI_OK) {
+		mapi_diag_set(diag, "cannot derive the kid/JWK of the key");
+		goto out;
+	}
+	*out_key = key;
+	key = NULL;
+out:
+	EVP_PKEY_free(pkey);
+	mapi_key_unref(key);
+	ERR_clear_error();
+	return err;
+}
+
+enum mapi_err
+mapi_key_generate(enum mapi_key_type type, struct mapi_key **out_key)
+{
+	EVP_PKEY *pkey = NULL;
+
+	switch (type) {
+	case MAPI_KEY_RSA2048:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+		break;
+	case MAPI_KEY_P256:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		break;
+	default:
+		return MAPI_EINVAL;
+	}
+	if (pkey == NULL) {
+		ERR_clear_error();
+		return MAPI_ECRYPTO;
+	}
+	return key_wrap(pkey, true, out_key, NULL);
+}
+
+/* Decodes one PEM block's DER by its label; NULL (diag set) if refused. */
+static EVP_PKEY *
+decode_block(const char *name, const unsigned char *der, long len,
+             bool *out_priv, struct mapi_diag *diag)
+{
+	const unsigned char *p = der;
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	EVP_PKEY *pkey = NULL;
+	bool priv = true;
+
+	if (strcmp(name, "PRIVATE KEY") == 0) {
+		p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, len);
+		if (p8 != NULL) {
+			pkey = EVP_PKCS82PKEY(p8);
+		}
+		PKCS8_PRIV_KEY_INFO_free(p8);
+	} else if (strcmp(name, "RSA PRIVATE KEY") == 0) {
+		pkey = d2i_PrivateKey(EVP_PKEY_RSA, NULL, &p, len);
+	} else if (strcmp(name, "EC PRIVATE KEY") == 0) {
+		pkey = d2i_PrivateKey(EVP_PKEY_EC, NULL, &p, len);
+	} else if (strcmp(name, "PUBLIC KEY") == 0) {
+		pkey = d2i_PUBKEY(NULL, &p, len);
+		priv = false;
+	} else if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0) {
+		mapi_diag_set(diag, "encrypted private keys are not "
+		                    "supported: decrypt it first");
+		return NULL;
+	} else {
+		mapi_diag_set(diag,
+		              "PEM block \"%.64s\" is not a key (expected PRIVATE "
+		              "KEY, RSA PRIVATE KEY, EC PRIVATE KEY or PUBLIC "
+		              "KEY)",
+		              name);
+		return NULL;
+	}
+	if (pkey == NULL) {
+		diag_ossl(diag, "malformed key in PEM block");
+		return NULL;
+	}
+	if (p != der + len) {
+		EVP_PKEY_free(pkey);
+		mapi_diag_set(diag, "trailing data after the key in PEM block");
+		return NULL;
+	}
+	*out_priv = priv;
+	return pkey;
+}
+
+/* A private key must be internally consistent (a corrupted file, say). */
+static bool
+pkey_is_consistent(EVP_PKEY *pkey, bool priv)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	bool ok;
+
+	if (ctx == NULL) {
+		return false;
+	}
+	ok = (priv ? EVP_PKEY_pairwise_check(ctx)
+	           : EVP_PKEY_public_check(ctx)) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
+}
+
+enum mapi_err
+mapi_key_parse_pem(const char *pem, size_t len, struct mapi_key **out_key,
+                   struct mapi_diag *diag)
+{
+	BIO *bio = NULL;
+	EVP_PKEY *pkey = NULL;
+	char *name = NULL;
+	char *header = NULL;
+	unsigned char *der = NULL;
+	long der_len = 0;
+	bool priv = false;
+	int i;
+	enum mapi_err err = MAPI_EINVAL;
+
+	if (pem == NULL || out_key == NULL) {
+		return MAPI_EINVAL;
+	}
+	if (len > MAPI_KEY_PEM_MAX) {
+		mapi_diag_set(diag, "key PEM is larger than %d bytes",
+		              MAPI_KEY_PEM_MAX);
+		return MAPI_ETOOLARGE;
+	}
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (bio == NULL) {
+		err = MAPI_ENOMEM;
+		goto out;
+	}
+	/* `openssl ecparam -genkey` writes EC PARAMETERS before the key. */
+	for (i = 0; i < 2; i++) {
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_clear_free(der, (size_t)der_len);
+		name = header = NULL;
+		der = NULL;
+		der_len = 0;
+		if (PEM_read_bio(bio, &name, &header, &der, &der_len) != 1) {
+			diag_ossl(diag, "no PEM key found");
+			goto out;
+		}
+		if (strcmp(name, "EC PARAMETERS") != 0) {
+			break;
+		}
+	}
+	if (header != NULL && *header != '\0') {
+		mapi_diag_set(diag, "PEM headers (an encrypted legacy key?) "
+		                    "are not supported");
+		goto out;
+	}
+	pkey = decode_block(name, der, der_len, &priv, diag);
+	if (pkey == NULL) {
+		goto out;
+	}
+	if (!pkey_is_consistent(pkey, priv)) {
+		diag_ossl(diag, "key failed its consistency check");
+		goto out;
+	}
+	err = key_wrap(pkey, priv, out_key, diag);
+	pkey = NULL;
+out:
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_clear_free(der, (size_t)der_len);
+	ERR_clear_error();
+	return err;
+}
+
+enum mapi_err
+mapi_key_load_file(const char *path, struct mapi_key **out_key,
+                   struct mapi_diag *diag)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	enum mapi_err err;
+
+	err = mapi_file_read(path, MAPI_KEY_PEM_MAX, &buf, &len, diag);
+	if (err != MAPI_OK) {
+		return err;
+	}
+	err = mapi_key_parse_pem(buf, len, out_key, diag);
+	if (err != MAPI_OK && diag != NULL) {
+		char msg[sizeof(diag->msg)];
+
+		(void)snprintf(msg, sizeof(msg), "%s", diag->msg);
+		mapi_diag_set(diag, "%s: %s", path, msg);
+	}
+	OPENSSL_clear_free(buf, len);
+	return err;
+}
+
+enum mapi_err
+mapi_key_save_private(const struct mapi_key *key, const char *path)
+{
+	BIO *bio = NULL;
+	char *data = NULL;
+	long len;
+	enum mapi_err err = MAPI_ECRYPTO;
+
+	if (key == NULL || path == NULL || !key->priv) {
+		return MAPI_EINVAL;
+	}
+	/* The secure-memory BIO clears its buffer as it grows and on free. */
+	bio = BIO_new(BIO_s_secmem());
+	if (bio == NULL) {
+		goto out;
+	}
+	if (PEM_write_bio_PKCS8PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL,
+	                                  NULL) != 1) {
+		goto out;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	if (len <= 0 || data == NULL) {
+		goto out;
+	}
+	err = mapi_file_write_atomic(path, data, (size_t)len, 0600, NULL);
+	OPENSSL_cleanse(data, (size_t)len);
+out:
+	BIO_free(bio);
+	ERR_clear_error();
+	return err;
+}
+
+enum mapi_err
+mapi_key_public_pem(const struct mapi_key *key, char **out_pem)
+{
+	BIO *bio = NULL;
+	char *data = NULL;
+	char *pem = NULL;
+	long len;
+	enum mapi_err err = MAPI_ECRYPTO;
+
+	if (key == NULL || out_pem == NULL) {
+		return MAPI_EINVAL;
+	}
+	bio = BIO_new(BIO_s_mem());
+	if (bio == NULL || PEM_write_bio_PUBKEY(bio, key->pkey) != 1) {
+		goto out;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	if (len <= 0 || data == NULL) {
+		goto out;
+	}
+	pem = strndup(data, (size_t)len);
+	if (pem == NULL) {
+		err = MAPI_ENOMEM;
+		goto out;
+	}
+	*out_pem = pem;
+	err = MAPI_OK;
+out:
+	BIO_free(bio);
+	ERR_clear_error();
+	return err;
+}
+
+struct mapi_key *
+mapi_key_ref(struct mapi_key *key)
+{
+	if (key != NULL) {
+		atomic_fetch_add_explicit(&key->refs, 1, memory_order_relaxed);
+	}
+	return key;
+}
+
+void
+mapi_key_unref(struct mapi_key *key)
+{
+	if (key == NULL) {
+		return;
+	}
+	if (atomic_fetch_sub_explicit(&key->refs, 1, memory_order_acq_rel) !=
+	    1) {
+		return;
+	}
+	EVP_PKEY_free(key->pkey); /* clears private material itself */
+	free(key->jwk);
+	free(key);
+}
+
+const char *
+mapi_key_kid(const struct mapi_key *key)
+{
+	return key->kid;
+}
+
+enum mapi_jws_alg
+mapi_key_alg(const struct mapi_key *key)
+{
+	return key->alg;
+}
+
+bool
+mapi_key_is_private(const struct mapi_key *key)
+{
+	return key->priv;
+}
+
+struct evp_pkey_st *
+mapi_key_pkey(const struct mapi_key *key)
+{
+	return key->pkey;
+}
+
+const char *
+mapi_key_jwk(const struct mapi_key *key)
+{
+	return key->jwk;
+}
+
+/* ---- keyset ------------------------------------------------------------ */
+
+/* The lock is logically mutable even through a const keyset. */
+static pthread_rwlock_t *
+lock_of(const struct mapi_keyset *keyset)
+{
+	return (pthread_rwlock_t *)&keyset->lock;
+}
+
+enum mapi_err
+mapi_keyset_new(struct mapi_keyset **out)
+{
+	struct mapi_keyset *keyset;
+
+	if (out == NULL) {
+		return MAPI_EINVAL;
+	}
+	keyset = calloc(1, sizeof(*keyset));
+	if (keyset == NULL) {
+		return MAPI_ENOMEM;
+	}
+	if (pthread_rwlock_init(&keyset->lock, NULL) != 0) {
+		free(keyset);
+		return MAPI_ENOMEM;
+	}
+	*out = keyset;
+	return MAPI_OK;
+}
+
+void
+mapi_keyset_free(struct mapi_keyset *keyset)
+{
+	size_t i;
+
+	if (keyset == NULL) {
+		return;
+	}
+	for (i = 0; i < keyset->n; i++) {
+		mapi_key_unref(keyset->keys[i]);
+	}
+	(void)pthread_rwlock_destroy(&keyset->lock);
+	free(keyset);
+}
+
+/* Index of kid in keys[], or keyset->n. Caller holds the lock. */
+static size_t
+index_of(const struct mapi_keyset *keyset, const char *kid)
+{
+	size_t i;
+
+	for (i = 0; i < keyset->n; i++) {
+		if (strcmp(keyset->keys[i]->kid, kid) == 0) {
+			break;
+		}
+	}
+	return i;
+}
+
+enum mapi_err
+mapi_keyset_set_active(struct mapi_keyset *keyset, struct mapi_key *key)
+{
+	size_t i;
+	enum mapi_err err = MAPI_OK;
+
+	if (keyset == NULL || key == NULL || !key->priv) {
+		return MAPI_EINVAL;
+	}
+	(void)pthread_rwlock_wrlock(&keyset->lock);
+	i = index_of(keyset, key->kid);
+	if (i < keyset->n) {
+		/* Same public key: this copy (maybe private) takes over. */
+		mapi_key_unref(keyset->keys[i]);
+		keyset->keys[i] = mapi_key_ref(key);
+	} else if (keyset->n == MAPI_KEYSET_MAX) {
+		err = MAPI_ETOOMANY;
+		goto out;
+	} else {
+		keyset->keys[keyset->n++] = mapi_key_ref(key);
+	}
+	keyset->active = keyset->keys[i];
+out:
+	(void)pthread_rwlock_unlock(&keyset->lock);
+	return err;
+}
+
+enum mapi_err
+mapi_keyset_add_verify(struct mapi_keyset *keyset, struct mapi_key *key)
+{
+	enum mapi_err err = MAPI_OK;
+
+	if (keyset == NULL || key == NULL) {
+		return MAPI_EINVAL;
+	}
+	(void)pthread_rwlock_wrlock(&keyset->lock);
+	if (index_of(keyset, key->kid) < keyset->n) {
+		goto out;
+	}
+	if (keyset->n == MAPI_KEYSET_MAX) {
+		err = MAPI_ETOOMANY;
+		goto out;
+	}
+	keyset->keys[keyset->n++] = mapi_key_ref(key);
+out:
+	(void)pthread_rwlock_unlock(&keyset->lock);
+	return err;
+}
+
+struct mapi_key *
+mapi_keyset_active(const struct mapi_keyset *keyset)
+{
+	struct mapi_key *key;
+
+	(void)pthread_rwlock_rdlock(lock_of(keyset));
+	key = mapi_key_ref(keyset->active);
+	(void)pthread_rwlock_unlock(lock_of(keyset));
+	return key;
+}
+
+struct mapi_key *
+mapi_keyset_find(const struct mapi_keyset *keyset, const char *kid)
+{
+	struct mapi_key *key = NULL;
+	size_t i;
+
+	if (kid == NULL) {
+		return NULL;
+	}
+	(void)pthread_rwlock_rdlock(lock_of(keyset));
+	i = index_of(keyset, kid);
+	if (i < keyset->n) {
+		key = mapi_key_ref(keyset->keys[i]);
+	}
+	(void)pthread_rwlock_unlock(lock_of(keyset));
+	return key;
+}
+
+size_t
+mapi_keyset_count(const struct mapi_keyset *keyset)
+{
+	size_t n;
+
+	(void)pthread_rwlock_rdlock(lock_of(keyset));
+	n = keyset->n;
+	(void)pthread_rwlock_unlock(lock_of(keyset));
+	return n;
+}
+
+/* keys[] in publication order: active first, then insertion order. */
+static size_t
+ordered(const struct mapi_keyset *keyset, struct mapi_key **out)
+{
+	size_t n = 0;
+	size_t i;
+
+	if (keyset->active != NULL) {
+		out[n++] = keyset->active;
+	}
+	for (i = 0; i < keyset->n; i++) {
+		if (keyset->keys[i] != keyset->active) {
+			out[n++] = keyset->keys[i];
+		}
+	}
+	return n;
+}
+
+enum mapi_err
+mapi_keyset_snapshot(const struct mapi_keyset *keyset,
+                     struct mapi_key ***out_keys, size_t *out_n)
+{
+	struct mapi_key *order[MAPI_KEYSET_MAX];
+	struct mapi_key **keys = NULL;
+	size_t n;
+	size_t i;
+	enum mapi_err err = MAPI_OK;
+
+	if (keyset == NULL || out_keys == NULL || out_n == NULL) {
+		return MAPI_EINVAL;
+	}
+	(void)pthread_rwlock_rdlock(lock_of(keyset));
+	n = ordered(keyset, order);
+	if (n > 0) {
+		keys = calloc(n, sizeof(*keys));
+		if (keys == NULL) {
+			err = MAPI_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			keys[i] = mapi_key_ref(order[i]);
+		}
+	}
+	*out_keys = keys;
+	*out_n = n;
+out:
+	(void)pthread_rwlock_unlock(lock_of(keyset));
+	return err;
+}
+
+void
+mapi_keyset_snapshot_free(struct mapi_key **keys, size_t n)
+{
+	size_t i;
+
+	if (keys == NULL) {
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		mapi_key_unref(keys[i]);
+	}
+	free(keys);
+}
+
+enum mapi_err
+mapi_keyset_drop_inactive(struct mapi_keyset *keyset)
+{
+	size_t i;
+
+	if (keyset == NULL) {
+		return MAPI_EINVAL;
+	}
+	(void)pthread_rwlock_wrlock(&keyset->lock);
+	for (i = 0; i < keyset->n; i++) {
+		if (keyset->keys[i] != keyset->active) {
+			mapi_key_unref(keyset->keys[i]);
+		}
+		keyset->keys[i] = NULL;
+	}
+	keyset->n = 0;
+	if (keyset->active != NULL) {
+		keyset->keys[keyset->n++] = keyset->active;
+	}
+	(void)pthread_rwlock_unlock(&keyset->lock);
+	return MAPI_OK;
+}
+
+enum mapi_err
+mapi_keyset_jwks(const struct mapi_keyset *keyset, char **out_json)
+{
+	static const char head[] = "{\"keys\":[";
+	static const char tail[] = "]}";
+	struct mapi_key *order[MAPI_KEYSET_MAX];
+	char *json = NULL;
+	size_t total = sizeof(head) + sizeof(tail);
+	size_t n;
+	size_t i;
+	size_t o;
+	enum mapi_err err = MAPI_OK;
+
+	if (keyset == NULL || out_json == NULL) {
+		return MAPI_EINVAL;
+	}
+	(void)pthread_rwlock_rdlock(lock_of(keyset));
+	n = ordered(keyset, order);
+	for (i = 0; i < n; i++) {
+		total += strlen(order[i]->jwk) + 1;
+	}
+	json = malloc(total);
+	if (json == NULL) {
+		err = MAPI_ENOMEM;
+		goto out;
+	}
+	o = sizeof(head) - 1;
+	memcpy(json, head, o);
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(order[i]->jwk);
+
+		if (i > 0) {
+			json[o++] = ',';
+		}
+		memcpy(json + o, order[i]->jwk, l);
+		o += l;
+	}
+	memcpy(json + o, tail, sizeof(tail)); /* with the NUL */
+	*out_json = json;
+out:
+	(void)pthread_rwlock_unlock(lock_of(keyset));
+	return err;
+}
+
+enum mapi_err
+mapi_keyset_algs(const struct mapi_keyset *keyset, unsigned *out_mask)
+{
+	unsigned mask = 0;
+	size_t i;
+
+	if (keyset == NULL || out_mask == NULL) {
+		return MAPI_EINVAL;
+	}
+	(void)pthread_rwlock_rdlock(lock_of(keyset));
+	for (i = 0; i < keyset->n; i++) {
+		mask |= (unsigned)keyset->keys[i]->alg;
+	}
+	(void)pthread_rwlock_unlock(lock_of(keyset));
+	*out_mask = mask;
+	return MAPI_OK;
+}
