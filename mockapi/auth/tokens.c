@@ -260,14 +260,18 @@ static bool
 go_is_print(int32_t r)
 {
 	static const int32_t ranges[][2] = {
-		{ 0x0080, 0x00a0 }, { 0x00ad, 0x00ad },   { 0x0600, 0x0605 },
-		{ 0x061c, 0x061c }, { 0x06dd, 0x06dd },   { 0x070f, 0x070f },
-		{ 0x1680, 0x1680 }, { 0x180e, 0x180e },   { 0x2000, 0x200f },
-		{ 0x2028, 0x202f }, { 0x205f, 0x2064 },   { 0x2066, 0x206f },
-		{ 0x3000, 0x3000 }, { 0xe000, 0xf8ff },   { 0xfdd0, 0xfdef },
-		{ 0xfeff, 0xfeff }, { 0xfff9, 0xfffb },   { 0x110bd, 0x110bd },
-		{ 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a }, { 0xe0001, 0xe0001 },
-		{ 0xe0020, 0xe007f }, { 0xf0000, 0x10ffff },
+		{ 0x0080, 0x00a0 },    { 0x00ad, 0x00ad },
+		{ 0x0600, 0x0605 },    { 0x061c, 0x061c },
+		{ 0x06dd, 0x06dd },    { 0x070f, 0x070f },
+		{ 0x1680, 0x1680 },    { 0x180e, 0x180e },
+		{ 0x2000, 0x200f },    { 0x2028, 0x202f },
+		{ 0x205f, 0x2064 },    { 0x2066, 0x206f },
+		{ 0x3000, 0x3000 },    { 0xe000, 0xf8ff },
+		{ 0xfdd0, 0xfdef },    { 0xfeff, 0xfeff },
+		{ 0xfff9, 0xfffb },    { 0x110bd, 0x110bd },
+		{ 0x1bca0, 0x1bca3 },  { 0x1d173, 0x1d17a },
+		{ 0xe0001, 0xe0001 },  { 0xe0020, 0xe007f },
+		{ 0xf0000, 0x10ffff },
 	};
 	size_t i;
 
@@ -302,14 +306,30 @@ go_quote_into(struct sb *b, const char *s)
 			sb_putn(b, (const char *)p, 1);
 		} else if (r < 0x80) {
 			switch (r) {
-			case '\a': sb_puts(b, "\\a"); break;
-			case '\b': sb_puts(b, "\\b"); break;
-			case '\f': sb_puts(b, "\\f"); break;
-			case '\n': sb_puts(b, "\\n"); break;
-			case '\r': sb_puts(b, "\\r"); break;
-			case '\t': sb_puts(b, "\\t"); break;
-			case '\v': sb_puts(b, "\\v"); break;
-			default: sb_printf(b, "\\x%02x", (unsigned)r); break;
+			case '\a':
+				sb_puts(b, "\\a");
+				break;
+			case '\b':
+				sb_puts(b, "\\b");
+				break;
+			case '\f':
+				sb_puts(b, "\\f");
+				break;
+			case '\n':
+				sb_puts(b, "\\n");
+				break;
+			case '\r':
+				sb_puts(b, "\\r");
+				break;
+			case '\t':
+				sb_puts(b, "\\t");
+				break;
+			case '\v':
+				sb_puts(b, "\\v");
+				break;
+			default:
+				sb_printf(b, "\\x%02x", (unsigned)r);
+				break;
 			}
 		} else if (go_is_print(r)) {
 			sb_putn(b, (const char *)p, w);
@@ -411,26 +431,29 @@ config_check(const struct mapi_tokens_config *cfg, struct mapi_tokens *t,
 	}
 	if (t->default_ttl < t->min_ttl ||
 	    t->default_ttl > MAPI_TOKENS_MAX_EXPIRATION) {
-		mapi_diag_set(diag, "the default token lifetime (%" PRId64
+		mapi_diag_set(diag,
+		              "the default token lifetime (%" PRId64
 		              "s) must be between the minimum (%" PRId64
-		              "s) and 2^32 seconds", t->default_ttl,
-		              t->min_ttl);
+		              "s) and 2^32 seconds",
+		              t->default_ttl, t->min_ttl);
 		return MAPI_EINVAL;
 	}
 	if (cfg->max_ttl < 0 ||
 	    (cfg->max_ttl > 0 && (cfg->max_ttl < t->min_ttl ||
 	                          cfg->max_ttl > MAPI_TOKENS_MAX_EXPIRATION))) {
-		mapi_diag_set(diag, "the maximum token lifetime (%" PRId64
+		mapi_diag_set(diag,
+		              "the maximum token lifetime (%" PRId64
 		              "s) must be between the minimum (%" PRId64
-		              "s) and 2^32 seconds", cfg->max_ttl, t->min_ttl);
+		              "s) and 2^32 seconds",
+		              cfg->max_ttl, t->min_ttl);
 		return MAPI_EINVAL;
 	}
 	return MAPI_OK;
 }
 
 static enum mapi_err
-config_list(const char *const *given, const char *const *dflt,
-            size_t n_dflt, char ***out, size_t *out_n, const char *what,
+config_list(const char *const *given, const char *const *dflt, size_t n_dflt,
+            char ***out, size_t *out_n, const char *what,
             struct mapi_diag *diag)
 {
 	size_t n = n_dflt;
@@ -439,14 +462,18 @@ config_list(const char *const *given, const char *const *dflt,
 	if (given != NULL) {
 		n = list_len(given);
 		if (n == 0 || n == SIZE_MAX) {
-			mapi_diag_set(diag, "the %s list must have 1 to %d "
-			              "entries", what, MAPI_TOKENS_MAX_AUDIENCES);
+			mapi_diag_set(diag,
+			              "the %s list must have 1 to %d "
+			              "entries",
+			              what, MAPI_TOKENS_MAX_AUDIENCES);
 			return MAPI_EINVAL;
 		}
 		for (i = 0; i < n; i++) {
 			if (given[i][0] == '\0') {
-				mapi_diag_set(diag, "empty entry in the %s "
-				              "list", what);
+				mapi_diag_set(diag,
+				              "empty entry in the %s "
+				              "list",
+				              what);
 				return MAPI_EINVAL;
 			}
 		}
@@ -502,8 +529,7 @@ mapi_tokens_new(const struct mapi_tokens_config *cfg, struct mapi_tokens **out,
 	}
 	err = config_list(cfg->accepted_issuers, dflt,
 	                  strcmp(t->issuer, MAPI_TOKENS_LEGACY_ISSUER) ? 2 : 1,
-	                  &t->issuers, &t->n_issuers, "accepted issuers",
-	                  diag);
+	                  &t->issuers, &t->n_issuers, "accepted issuers", diag);
 out:
 	if (err != MAPI_OK) {
 		mapi_tokens_free(t);
@@ -566,8 +592,7 @@ audiences_are_api(const struct mapi_tokens *t, const char *const *auds,
 enum mapi_err
 mapi_tokens_lifetime(const struct mapi_tokens *t,
                      const struct mapi_tokens_lifetime_in *in,
-                     struct mapi_tokens_lifetime *out,
-                     struct mapi_diag *diag)
+                     struct mapi_tokens_lifetime *out, struct mapi_diag *diag)
 {
 	struct mapi_tokens_lifetime r = { 0 };
 	char words[64];
@@ -580,17 +605,21 @@ mapi_tokens_lifetime(const struct mapi_tokens *t,
 	exp = in->has_expiration ? in->expiration_seconds : t->default_ttl;
 	if (exp < t->min_ttl) {
 		duration_words(t->min_ttl, words, sizeof(words));
-		mapi_diag_set(diag, "TokenRequest.authentication.k8s.io \"\" "
+		mapi_diag_set(diag,
+		              "TokenRequest.authentication.k8s.io \"\" "
 		              "is invalid: spec.expirationSeconds: Invalid "
 		              "value: %" PRId64 ": may not specify a duration "
-		              "less than %s", exp, words);
+		              "less than %s",
+		              exp, words);
 		goto invalid;
 	}
 	if (exp > MAPI_TOKENS_MAX_EXPIRATION) {
-		mapi_diag_set(diag, "TokenRequest.authentication.k8s.io \"\" "
+		mapi_diag_set(diag,
+		              "TokenRequest.authentication.k8s.io \"\" "
 		              "is invalid: spec.expirationSeconds: Invalid "
 		              "value: %" PRId64 ": may not specify a duration "
-		              "larger than 2^32 seconds", exp);
+		              "larger than 2^32 seconds",
+		              exp);
 		goto invalid;
 	}
 	if (t->max_ttl > 0 && exp > t->max_ttl) {
@@ -1095,8 +1124,10 @@ mapi_tokens_bind(const struct mapi_tokens *t, const char *ns,
 		}
 	}
 	if (i == sizeof(kinds) / sizeof(kinds[0])) {
-		mapi_diag_set(diag, "cannot bind token to object of type "
-		              "%s/%s, Kind=%s", group, version, kind);
+		mapi_diag_set(diag,
+		              "cannot bind token to object of type "
+		              "%s/%s, Kind=%s",
+		              group, version, kind);
 		return MAPI_EINVAL;
 	}
 	b.bound = kinds[i].bound;
@@ -1113,9 +1144,11 @@ mapi_tokens_bind(const struct mapi_tokens *t, const char *ns,
 	    strcmp(sa_name, obj.service_account_name != NULL
 	                            ? obj.service_account_name
 	                            : "") != 0) {
-		mapi_diag_set(diag, "cannot bind token for serviceaccount "
+		mapi_diag_set(diag,
+		              "cannot bind token for serviceaccount "
 		              "\"%s\" to pod running with different "
-		              "serviceaccount name.", sa_name);
+		              "serviceaccount name.",
+		              sa_name);
 		err = MAPI_EINVAL;
 		goto out;
 	}
@@ -1131,11 +1164,13 @@ mapi_tokens_bind(const struct mapi_tokens *t, const char *ns,
 		}
 	}
 	if (!empty(ref->uid) && strcmp(ref->uid, b.uid) != 0) {
-		mapi_diag_set(diag, "Operation cannot be fulfilled on %s "
+		mapi_diag_set(diag,
+		              "Operation cannot be fulfilled on %s "
 		              "\"%s\": the UID in the bound object reference "
 		              "(%s) does not match the UID in record. The "
 		              "object might have been deleted and then "
-		              "recreated", kind, name, ref->uid);
+		              "recreated",
+		              kind, name, ref->uid);
 		if (diag != NULL) {
 			(void)snprintf(diag->field, sizeof(diag->field), "%s",
 			               kind);
@@ -1280,7 +1315,8 @@ dec_aud(struct dec *d, const cJSON *v, struct claims *c)
 		return;
 	}
 	if (n > MAPI_TOKENS_MAX_AUDIENCES) {
-		n = MAPI_TOKENS_MAX_AUDIENCES; /* bounded; the rest is ignored */
+		n = MAPI_TOKENS_MAX_AUDIENCES; /* bounded; the rest is ignored
+		                                */
 	}
 	c->aud = calloc(n ? n : 1, sizeof(*c->aud));
 	if (c->aud == NULL) {
@@ -1358,8 +1394,8 @@ dec_ref(struct dec *d, const cJSON *v, struct ref_claim *r, bool pointer)
 static void
 dec_private(struct dec *d, const cJSON *claims, struct claims *c)
 {
-	const cJSON *k = cJSON_GetObjectItemCaseSensitive(claims,
-	                                                  "kubernetes.io");
+	const cJSON *k =
+		cJSON_GetObjectItemCaseSensitive(claims, "kubernetes.io");
 	const cJSON *v;
 
 	if (k == NULL || cJSON_IsNull(k)) {
@@ -1497,8 +1533,8 @@ issuer_accepted(const struct mapi_tokens *t, const char *iss, bool legacy)
 	size_t i;
 
 	for (i = 0; i < t->n_issuers; i++) {
-		bool is_legacy = strcmp(t->issuers[i],
-		                        MAPI_TOKENS_LEGACY_ISSUER) == 0;
+		bool is_legacy =
+			strcmp(t->issuers[i], MAPI_TOKENS_LEGACY_ISSUER) == 0;
 
 		if (is_legacy == legacy && strcmp(iss, t->issuers[i]) == 0) {
 			return true;
@@ -1745,9 +1781,11 @@ check_ref(struct vstate *v, const char *resource, const char *what,
 		return err;
 	}
 	if (strcmp(str_or_empty(obj.uid), str_or_empty(ref->uid)) != 0) {
-		err = reject(v, "%s UID (%s) does not match service account "
-		             "%s ref claim (%s)", what, str_or_empty(obj.uid),
-		             what, str_or_empty(ref->uid));
+		err = reject(v,
+		             "%s UID (%s) does not match service account "
+		             "%s ref claim (%s)",
+		             what, str_or_empty(obj.uid), what,
+		             str_or_empty(ref->uid));
 	} else if (deleted_before_leeway(v, obj.deletion_timestamp)) {
 		err = reject(v, "%s", MSG_INVALIDATED);
 	} else {
@@ -1866,9 +1904,10 @@ validate_bound(struct vstate *v, const struct claims *c)
 		return err;
 	}
 	if (strcmp(str_or_empty(sa.uid), str_or_empty(c->sa.uid)) != 0) {
-		err = reject(v, "service account UID (%s) does not match "
-		             "claim (%s)", str_or_empty(sa.uid),
-		             str_or_empty(c->sa.uid));
+		err = reject(v,
+		             "service account UID (%s) does not match "
+		             "claim (%s)",
+		             str_or_empty(sa.uid), str_or_empty(c->sa.uid));
 		goto out;
 	}
 	if (deleted_before_leeway(v, sa.deletion_timestamp)) {
@@ -1969,8 +2008,10 @@ legacy_check_sa(struct vstate *v, const char *ns, const char *name,
 		err = reject(v, "ServiceAccount %s/%s has been deleted", ns,
 		             name);
 	} else if (strcmp(str_or_empty(sa.uid), uid) != 0) {
-		err = reject(v, "ServiceAccount UID (%s) does not match claim "
-		             "(%s)", str_or_empty(sa.uid), uid);
+		err = reject(v,
+		             "ServiceAccount UID (%s) does not match claim "
+		             "(%s)",
+		             str_or_empty(sa.uid), uid);
 	} else {
 		*ok = true;
 	}
@@ -2009,8 +2050,8 @@ validate_legacy(struct vstate *v, const struct claims *c)
 		return reject(v, "sub claim is invalid");
 	}
 	err = lookup(v->t, "secrets", ns, secret, &sec);
-	if (err == MAPI_ENOTFOUND || (err == MAPI_OK &&
-	                              sec.deletion_timestamp != 0)) {
+	if (err == MAPI_ENOTFOUND ||
+	    (err == MAPI_OK && sec.deletion_timestamp != 0)) {
 		err = reject(v, "Token has been invalidated");
 		goto out;
 	}
@@ -2027,12 +2068,14 @@ validate_legacy(struct vstate *v, const struct claims *c)
 		goto out;
 	}
 	if (!empty(sec.invalid_since)) {
-		err = reject(v, "the token in secret %s/%s for service account "
+		err = reject(v,
+		             "the token in secret %s/%s for service account "
 		             "%s/%s has been marked invalid. Use tokens from "
 		             "the TokenRequest API or manually created "
 		             "secret-based tokens, or remove the '%s' label "
 		             "from the secret to temporarily allow use of this "
-		             "token", ns, secret, ns, name,
+		             "token",
+		             ns, secret, ns, name,
 		             "kubernetes.io/legacy-token-invalid-since");
 		goto out;
 	}
@@ -2108,8 +2151,10 @@ check_audiences(struct vstate *v, const struct claims *c, bool *ok)
 		err = mapi_tokens_go_quote_list(v->target, v->n_target, &qb);
 	}
 	if (err == MAPI_OK) {
-		err = reject(v, "token audiences %s is invalid for the target "
-		             "audiences %s", qa, qb);
+		err = reject(v,
+		             "token audiences %s is invalid for the target "
+		             "audiences %s",
+		             qa, qb);
 	}
 	free(qa);
 	free(qb);
@@ -2236,10 +2281,9 @@ mapi_tokens_result_clear(struct mapi_tokens_result *r)
 }
 
 enum mapi_err
-mapi_tokens_validate(const struct mapi_tokens *t, const char *token,
-                     size_t len, const char *const *audiences,
-                     size_t n_audiences, int64_t now_ns,
-                     struct mapi_tokens_result *out)
+mapi_tokens_validate(const struct mapi_tokens *t, const char *token, size_t len,
+                     const char *const *audiences, size_t n_audiences,
+                     int64_t now_ns, struct mapi_tokens_result *out)
 {
 	struct mapi_tokens_result r = { 0 };
 	struct vstate v = { 0 };

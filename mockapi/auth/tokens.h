@@ -50,12 +50,13 @@ struct mapi_tokens;
 /* The issuer of Secret-based (legacy) tokens. */
 #define MAPI_TOKENS_LEGACY_ISSUER "kubernetes/serviceaccount"
 /* kubeadm's and kind's default --service-account-issuer. */
-#define MAPI_TOKENS_DEFAULT_ISSUER "https://kubernetes.default.svc.cluster.local"
+#define MAPI_TOKENS_DEFAULT_ISSUER \
+	"https://kubernetes.default.svc.cluster.local"
 /* Validation leeway for exp/nbf/iat and deletionTimestamps (go-jose). */
 #define MAPI_TOKENS_LEEWAY 60
 /* The kubelet's magic expirationSeconds and the extended lifetime. */
 #define MAPI_TOKENS_WARN_ONLY_TTL 3607
-#define MAPI_TOKENS_EXTENDED_TTL INT64_C(31536000)
+#define MAPI_TOKENS_EXTENDED_TTL  INT64_C(31536000)
 /* Largest expirationSeconds accepted: 2^32. */
 #define MAPI_TOKENS_MAX_EXPIRATION (INT64_C(1) << 32)
 /* Bound on every audience list (config, request, token). */
@@ -73,7 +74,7 @@ typedef void mapi_tokens_random_fn(void *payload, uint8_t *buf, size_t n);
  */
 struct mapi_tokens_object {
 	char *uid;                  /* metadata.uid */
-	int64_t deletion_timestamp; /* metadata.deletionTimestamp, s; 0 = none */
+	int64_t deletion_timestamp; /* deletionTimestamp, s; 0 = none */
 	char *service_account_name; /* pods: spec.serviceAccountName */
 	char *node_name;            /* pods: spec.nodeName ("" = unscheduled) */
 	char *data_token;           /* secrets: data.token, base64-DECODED */
@@ -91,8 +92,7 @@ void mapi_tokens_object_clear(struct mapi_tokens_object *obj);
  * (it arrives zeroed). MAPI_ENOTFOUND when the object does not exist; any
  * other error aborts the operation and is passed to the caller.
  */
-typedef enum mapi_err mapi_tokens_lookup_fn(void *payload,
-                                            const char *resource,
+typedef enum mapi_err mapi_tokens_lookup_fn(void *payload, const char *resource,
                                             const char *ns, const char *name,
                                             struct mapi_tokens_object *out);
 
@@ -101,11 +101,11 @@ struct mapi_tokens_config {
 	/* NULL-terminated lists; NULL → {issuer} / {issuer, legacy issuer} */
 	const char *const *api_audiences;
 	const char *const *accepted_issuers;
-	int64_t min_ttl;     /* s; 0 → 600 */
-	int64_t default_ttl; /* s; 0 → 3600 */
-	int64_t max_ttl;     /* s; 0 → no clamp */
-	bool extend;         /* the 3607 s → one year rule */
-	struct mapi_keyset *keyset;  /* borrowed; required for issue/validate */
+	int64_t min_ttl;            /* s; 0 → 600 */
+	int64_t default_ttl;        /* s; 0 → 3600 */
+	int64_t max_ttl;            /* s; 0 → no clamp */
+	bool extend;                /* the 3607 s → one year rule */
+	struct mapi_keyset *keyset; /* borrowed; required for issue/validate */
 	mapi_tokens_lookup_fn *lookup; /* required for validate and bind */
 	void *lookup_payload;
 	mapi_tokens_random_fn *random_bytes; /* required for issue (jti) */
@@ -123,9 +123,9 @@ void mapi_tokens_config_init(struct mapi_tokens_config *cfg);
  * empty. (kube-apiserver itself requires max in [1h, 2^32]; the mock also
  * allows shorter caps for teaching.)
  */
-MAPI_NODISCARD enum mapi_err mapi_tokens_new(const struct mapi_tokens_config *cfg,
-                                             struct mapi_tokens **out,
-                                             struct mapi_diag *diag);
+MAPI_NODISCARD enum mapi_err
+mapi_tokens_new(const struct mapi_tokens_config *cfg, struct mapi_tokens **out,
+                struct mapi_diag *diag);
 
 /* Accepts NULL. */
 void mapi_tokens_free(struct mapi_tokens *t);
@@ -178,8 +178,7 @@ struct mapi_tokens_lifetime {
 MAPI_NODISCARD enum mapi_err
 mapi_tokens_lifetime(const struct mapi_tokens *t,
                      const struct mapi_tokens_lifetime_in *in,
-                     struct mapi_tokens_lifetime *out,
-                     struct mapi_diag *diag);
+                     struct mapi_tokens_lifetime *out, struct mapi_diag *diag);
 
 /* ------------------------------------------------------------ claims */
 
@@ -249,19 +248,19 @@ struct mapi_tokens_request {
 };
 
 struct mapi_tokens_issued {
-	char *token;                  /* the compact JWS */
-	char **audiences;             /* spec.audiences after defaulting */
+	char *token;      /* the compact JWS */
+	char **audiences; /* spec.audiences after defaulting */
 	size_t n_audiences;
 	int64_t expiration_seconds;   /* spec.expirationSeconds after clamp */
 	int64_t creation_timestamp;   /* now, s */
 	int64_t expiration_timestamp; /* now + expiration_seconds (NOT exp) */
 	int64_t iat;
-	int64_t exp;                  /* the JWT exp (one year if extended) */
-	int64_t warnafter;            /* absolute; 0 = none */
+	int64_t exp;       /* the JWT exp (one year if extended) */
+	int64_t warnafter; /* absolute; 0 = none */
 	bool extended;
-	char warning[128];            /* "" or the Warning: 299 text */
+	char warning[128]; /* "" or the Warning: 299 text */
 	char jti[MAPI_TOKENS_JTI_SIZE];
-	char kid[64];                 /* kid of the signing key */
+	char kid[64]; /* kid of the signing key */
 };
 
 /*
@@ -272,11 +271,10 @@ struct mapi_tokens_issued {
  * MAPI_EUNAVAILABLE when the keyset has no active key; MAPI_ECRYPTO when
  * signing fails (the caller reports `failed to generate token: ...`).
  */
-MAPI_NODISCARD enum mapi_err mapi_tokens_issue(const struct mapi_tokens *t,
-                                               const struct mapi_tokens_request *req,
-                                               int64_t now_ns,
-                                               struct mapi_tokens_issued *out,
-                                               struct mapi_diag *diag);
+MAPI_NODISCARD enum mapi_err
+mapi_tokens_issue(const struct mapi_tokens *t,
+                  const struct mapi_tokens_request *req, int64_t now_ns,
+                  struct mapi_tokens_issued *out, struct mapi_diag *diag);
 
 /* Frees the members and zeroes the struct. Accepts NULL. */
 void mapi_tokens_issued_clear(struct mapi_tokens_issued *out);
@@ -303,7 +301,8 @@ struct mapi_tokens_binding {
 	enum mapi_tokens_bound bound;
 	char *uid;       /* the live object's uid */
 	char *node_name; /* pod-bound and scheduled: spec.nodeName */
-	char *node_uid;  /* ... and the Node's uid, NULL if the Node is missing */
+	char *node_uid;  /* ... and the Node's uid, NULL if the Node is missing
+	                  */
 };
 
 /*
@@ -339,7 +338,8 @@ enum mapi_tokens_verdict {
 
 /* One user.Info extra entry (each has exactly one value for SA tokens). */
 struct mapi_tokens_extra {
-	const char *key; /* static string, e.g. "authentication.kubernetes.io/pod-name" */
+	const char *key; /* static string, e.g.
+	                    "authentication.kubernetes.io/pod-name" */
 	char *value;
 };
 
@@ -364,7 +364,7 @@ struct mapi_tokens_result {
 	struct mapi_tokens_identity identity;
 	char **audiences; /* token aud ∩ target audiences (status.audiences) */
 	size_t n_audiences;
-	char *ns;   /* the SA's namespace and name */
+	char *ns; /* the SA's namespace and name */
 	char *name;
 	char *jti;                   /* NULL when the token has none */
 	int64_t iat, exp, warnafter; /* 0 when absent */
@@ -389,10 +389,9 @@ struct mapi_tokens_result {
  * TokenReview status.error with mapi_tokens_review_error().
  */
 MAPI_NODISCARD enum mapi_err
-mapi_tokens_validate(const struct mapi_tokens *t, const char *token,
-                     size_t len, const char *const *audiences,
-                     size_t n_audiences, int64_t now_ns,
-                     struct mapi_tokens_result *out);
+mapi_tokens_validate(const struct mapi_tokens *t, const char *token, size_t len,
+                     const char *const *audiences, size_t n_audiences,
+                     int64_t now_ns, struct mapi_tokens_result *out);
 
 /* Frees the members and zeroes the struct. Accepts NULL. */
 void mapi_tokens_result_clear(struct mapi_tokens_result *r);

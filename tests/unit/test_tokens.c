@@ -22,13 +22,13 @@
  * status.error row of reference §3.4 compared as a full string.
  */
 
-#define ISS    "https://kubernetes.default.svc.cluster.local"
-#define T0     INT64_C(1700000000) /* issue time, s */
-#define NS     INT64_C(1000000000)
-#define SA_UID "c3a9e1f4-5d6b-4e7a-8c9d-0f1e2a3b4c33"
-#define POD_UID "0b6f2d8e-8b4a-4c1e-9f7d-3e2a1c5b6d22"
+#define ISS      "https://kubernetes.default.svc.cluster.local"
+#define T0       INT64_C(1700000000) /* issue time, s */
+#define NS       INT64_C(1000000000)
+#define SA_UID   "c3a9e1f4-5d6b-4e7a-8c9d-0f1e2a3b4c33"
+#define POD_UID  "0b6f2d8e-8b4a-4c1e-9f7d-3e2a1c5b6d22"
 #define NODE_UID "1f8c3e55-2b7a-4f0e-8d0c-5a9b7e2c4d11"
-#define SEC_UID "5e1c0d3a-9f2b-4c8e-a7d6-112233445566"
+#define SEC_UID  "5e1c0d3a-9f2b-4c8e-a7d6-112233445566"
 
 /* ------------------------------------------------------------ fakes */
 
@@ -122,9 +122,11 @@ put(struct fx *f, const char *res, const char *ns, const char *name,
 
 	for (i = 0; i < MAX_OBJS; i++) {
 		if (!f->objs[i].used) {
-			f->objs[i] = (struct fobj){ .res = res, .ns = ns,
-			                            .name = name, .uid = uid,
-			                            .used = true };
+			f->objs[i] = (struct fobj){ .res = res,
+				                    .ns = ns,
+				                    .name = name,
+				                    .uid = uid,
+				                    .used = true };
 			return &f->objs[i];
 		}
 	}
@@ -259,9 +261,9 @@ struct life_row {
 	const char *text; /* warning, or the full 422 message */
 };
 
-#define INV(v, what)                                                   \
-	"TokenRequest.authentication.k8s.io \"\" is invalid: "         \
-	"spec.expirationSeconds: Invalid value: " v                    \
+#define INV(v, what)                                           \
+	"TokenRequest.authentication.k8s.io \"\" is invalid: " \
+	"spec.expirationSeconds: Invalid value: " v            \
 	": may not specify a duration " what
 
 static const struct life_row life_rows[] = {
@@ -274,8 +276,8 @@ static const struct life_row life_rows[] = {
 	  .err = MAPI_EINVALID, .text = INV("0", "less than 10 minutes") },
 	{ "-5 rejected", .has = true, .req = -5, .err = MAPI_EINVALID,
 	  .text = INV("-5", "less than 10 minutes") },
-	{ "600 accepted", .has = true, .req = 600, .exp = 600,
-	  .jwt_ttl = 600, .text = "" },
+	{ "600 accepted", .has = true, .req = 600, .exp = 600, .jwt_ttl = 600,
+	  .text = "" },
 	{ "2^32 accepted", .has = true, .req = INT64_C(4294967296),
 	  .exp = INT64_C(4294967296), .jwt_ttl = INT64_C(4294967296),
 	  .text = "" },
@@ -297,8 +299,8 @@ static const struct life_row life_rows[] = {
 	{ "3607 pod-bound, explicit API audience", .has = true, .req = 3607,
 	  .bound = MAPI_TOKENS_BOUND_POD, .aud = ISS, .exp = 3607,
 	  .jwt_ttl = INT64_C(31536000), .warnafter = 3607, .text = "" },
-	{ "3607 not bound: not extended", .has = true, .req = 3607,
-	  .exp = 3607, .jwt_ttl = 3607, .text = "" },
+	{ "3607 not bound: not extended", .has = true, .req = 3607, .exp = 3607,
+	  .jwt_ttl = 3607, .text = "" },
 	{ "3607 secret-bound: not extended", .has = true, .req = 3607,
 	  .bound = MAPI_TOKENS_BOUND_SECRET, .exp = 3607, .jwt_ttl = 3607,
 	  .text = "" },
@@ -317,15 +319,15 @@ static const struct life_row life_rows[] = {
 	  .jwt_ttl = 3600,
 	  .text = "requested expiration of 3607 seconds shortened to 3600 "
 	          "seconds" },
-	{ "clamped to 3607: extended", .max = 3607, .has = true,
-	  .req = 7200, .bound = MAPI_TOKENS_BOUND_POD, .exp = 3607,
+	{ "clamped to 3607: extended", .max = 3607, .has = true, .req = 7200,
+	  .bound = MAPI_TOKENS_BOUND_POD, .exp = 3607,
 	  .jwt_ttl = INT64_C(31536000), .warnafter = 3607,
 	  .text = "requested expiration of 7200 seconds shortened to 3607 "
 	          "seconds" },
 	{ "min 1s allows 5s", .min = 1, .has = true, .req = 5, .exp = 5,
 	  .jwt_ttl = 5, .text = "" },
-	{ "min 1s words", .min = 1, .has = true, .req = 0,
-	  .err = MAPI_EINVALID, .text = INV("0", "less than 1 second") },
+	{ "min 1s words", .min = 1, .has = true, .req = 0, .err = MAPI_EINVALID,
+	  .text = INV("0", "less than 1 second") },
 	{ "min 90s words", .min = 90, .has = true, .req = 30,
 	  .err = MAPI_EINVALID, .text = INV("30", "less than 90 seconds") },
 	{ "min 2h words", .min = 7200, .has = true, .req = 3600,
@@ -417,8 +419,7 @@ test_config_rejects_bad_values(void **state)
 		cfg.max_ttl = rows[i].max;
 		cfg.issuer = rows[i].issuer;
 		cfg.api_audiences = rows[i].auds;
-		assert_int_equal(mapi_tokens_new(&cfg, &t, &diag),
-		                 MAPI_EINVAL);
+		assert_int_equal(mapi_tokens_new(&cfg, &t, &diag), MAPI_EINVAL);
 		assert_null(t);
 		assert_true(diag.msg[0] != '\0');
 	}
@@ -457,9 +458,11 @@ test_claims_layout_pod_with_node(void **state)
 		"\"iss\":\"" ISS "\","
 		"\"jti\":\"e51f1fbc-4733-4b85-a59f-ba80c0523874\","
 		"\"kubernetes.io\":{\"namespace\":\"default\","
-		"\"node\":{\"name\":\"contour-worker\",\"uid\":\"" NODE_UID "\"},"
+		"\"node\":{\"name\":\"contour-worker\",\"uid\":\"" NODE_UID
+		"\"},"
 		"\"pod\":{\"name\":\"shell\",\"uid\":\"" POD_UID "\"},"
-		"\"serviceaccount\":{\"name\":\"default\",\"uid\":\"" SA_UID "\"},"
+		"\"serviceaccount\":{\"name\":\"default\",\"uid\":\"" SA_UID
+		"\"},"
 		"\"warnafter\":1717674962},"
 		"\"nbf\":1717671355,"
 		"\"sub\":\"system:serviceaccount:default:default\"}";
@@ -495,40 +498,71 @@ struct claims_row {
 	struct mapi_tokens_ref sa, object, node;
 	const char *jti;
 	size_t n_aud;
-	const char *want_k8s; /* the "kubernetes.io" member */
+	const char *want_k8s;  /* the "kubernetes.io" member */
 	const char *want_head; /* up to "kubernetes.io" */
 };
 
 static const struct claims_row claims_rows[] = {
-	{ "not bound (kubectl create token)", MAPI_TOKENS_BOUND_NONE,
-	  { "app-sa", SA_UID }, { 0 }, { 0 }, "j", 1,
+	{ "not bound (kubectl create token)",
+	  MAPI_TOKENS_BOUND_NONE,
+	  { "app-sa", SA_UID },
+	  { 0 },
+	  { 0 },
+	  "j",
+	  1,
 	  "{\"namespace\":\"default\",\"serviceaccount\":{\"name\":\"app-sa\","
 	  "\"uid\":\"" SA_UID "\"}}",
 	  "{\"aud\":[\"" ISS "\"],\"exp\":1700003600,\"iat\":1700000000,"
 	  "\"iss\":\"" ISS "\",\"jti\":\"j\"," },
-	{ "unscheduled pod: no node", MAPI_TOKENS_BOUND_POD,
-	  { "app-sa", SA_UID }, { "p", "pu" }, { NULL, NULL }, "j", 1,
+	{ "unscheduled pod: no node",
+	  MAPI_TOKENS_BOUND_POD,
+	  { "app-sa", SA_UID },
+	  { "p", "pu" },
+	  { NULL, NULL },
+	  "j",
+	  1,
 	  "{\"namespace\":\"default\",\"pod\":{\"name\":\"p\",\"uid\":\"pu\"},"
 	  "\"serviceaccount\":{\"name\":\"app-sa\",\"uid\":\"" SA_UID "\"}}",
 	  NULL },
-	{ "node object missing: name only", MAPI_TOKENS_BOUND_POD,
-	  { "app-sa", SA_UID }, { "p", "pu" }, { "n1", NULL }, "j", 1,
+	{ "node object missing: name only",
+	  MAPI_TOKENS_BOUND_POD,
+	  { "app-sa", SA_UID },
+	  { "p", "pu" },
+	  { "n1", NULL },
+	  "j",
+	  1,
 	  "{\"namespace\":\"default\",\"node\":{\"name\":\"n1\"},"
 	  "\"pod\":{\"name\":\"p\",\"uid\":\"pu\"},"
 	  "\"serviceaccount\":{\"name\":\"app-sa\",\"uid\":\"" SA_UID "\"}}",
 	  NULL },
-	{ "secret-bound", MAPI_TOKENS_BOUND_SECRET, { "app-sa", SA_UID },
-	  { "s", "su" }, { "ignored", "x" }, "j", 1,
-	  "{\"namespace\":\"default\",\"secret\":{\"name\":\"s\",\"uid\":\"su\"},"
+	{ "secret-bound",
+	  MAPI_TOKENS_BOUND_SECRET,
+	  { "app-sa", SA_UID },
+	  { "s", "su" },
+	  { "ignored", "x" },
+	  "j",
+	  1,
+	  "{\"namespace\":\"default\",\"secret\":{\"name\":\"s\",\"uid\":"
+	  "\"su\"},"
 	  "\"serviceaccount\":{\"name\":\"app-sa\",\"uid\":\"" SA_UID "\"}}",
 	  NULL },
-	{ "node-bound", MAPI_TOKENS_BOUND_NODE, { "app-sa", SA_UID },
-	  { "n1", "nu" }, { 0 }, "j", 1,
-	  "{\"namespace\":\"default\",\"node\":{\"name\":\"n1\",\"uid\":\"nu\"},"
+	{ "node-bound",
+	  MAPI_TOKENS_BOUND_NODE,
+	  { "app-sa", SA_UID },
+	  { "n1", "nu" },
+	  { 0 },
+	  "j",
+	  1,
+	  "{\"namespace\":\"default\",\"node\":{\"name\":\"n1\",\"uid\":\"nu\"}"
+	  ","
 	  "\"serviceaccount\":{\"name\":\"app-sa\",\"uid\":\"" SA_UID "\"}}",
 	  NULL },
 	{ "empty uids and jti omitted, aud omitted when empty",
-	  MAPI_TOKENS_BOUND_POD, { "app-sa", "" }, { "p", NULL }, { 0 }, "",
+	  MAPI_TOKENS_BOUND_POD,
+	  { "app-sa", "" },
+	  { "p", NULL },
+	  { 0 },
+	  "",
 	  0,
 	  "{\"namespace\":\"default\",\"pod\":{\"name\":\"p\"},"
 	  "\"serviceaccount\":{\"name\":\"app-sa\"}}",
@@ -545,11 +579,17 @@ test_claims_table(void **state)
 	for (i = 0; i < sizeof(claims_rows) / sizeof(claims_rows[0]); i++) {
 		const struct claims_row *row = &claims_rows[i];
 		struct mapi_tokens_claims_in in = {
-			.issuer = ISS, .ns = "default", .sa = row->sa,
-			.bound = row->bound, .object = row->object,
-			.node = row->node, .audiences = auds,
-			.n_audiences = row->n_aud, .iat = T0,
-			.exp = T0 + 3600, .jti = row->jti,
+			.issuer = ISS,
+			.ns = "default",
+			.sa = row->sa,
+			.bound = row->bound,
+			.object = row->object,
+			.node = row->node,
+			.audiences = auds,
+			.n_audiences = row->n_aud,
+			.iat = T0,
+			.exp = T0 + 3600,
+			.jti = row->jti,
 		};
 		cJSON *c = NULL;
 		char *s;
@@ -557,8 +597,8 @@ test_claims_table(void **state)
 
 		print_message("# %s\n", row->name);
 		assert_int_equal(mapi_tokens_claims(&in, &c), MAPI_OK);
-		k = serialize(cJSON_GetObjectItemCaseSensitive(c,
-		                                               "kubernetes.io"));
+		k = serialize(
+			cJSON_GetObjectItemCaseSensitive(c, "kubernetes.io"));
 		assert_string_equal(k, row->want_k8s);
 		s = serialize(c);
 		if (row->want_head != NULL) {
@@ -578,8 +618,10 @@ static void
 test_claims_rejects_bad_input(void **state)
 {
 	struct mapi_tokens_claims_in in = {
-		.ns = "default", .sa = { "app-sa", NULL },
-		.bound = MAPI_TOKENS_BOUND_POD, .object = { NULL, NULL },
+		.ns = "default",
+		.sa = { "app-sa", NULL },
+		.bound = MAPI_TOKENS_BOUND_POD,
+		.object = { NULL, NULL },
 	};
 	cJSON *c = (cJSON *)0x1;
 
@@ -598,7 +640,8 @@ test_legacy_claims_layout(void **state)
 		"{\"iss\":\"kubernetes/serviceaccount\","
 		"\"kubernetes.io/serviceaccount/namespace\":\"default\","
 		"\"kubernetes.io/serviceaccount/secret.name\":\"app-sa-token\","
-		"\"kubernetes.io/serviceaccount/service-account.name\":\"app-sa\","
+		"\"kubernetes.io/serviceaccount/"
+	        "service-account.name\":\"app-sa\","
 		"\"kubernetes.io/serviceaccount/service-account.uid\":\"" SA_UID
 		"\",\"sub\":\"system:serviceaccount:default:app-sa\"}";
 	struct mapi_tokens_ref sa = { "app-sa", SA_UID };
@@ -606,9 +649,9 @@ test_legacy_claims_layout(void **state)
 	char *s;
 
 	(void)state;
-	assert_int_equal(mapi_tokens_legacy_claims("default", &sa,
-	                                           "app-sa-token", &c),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_tokens_legacy_claims("default", &sa, "app-sa-token", &c),
+		MAPI_OK);
 	s = serialize(c);
 	assert_string_equal(s, want);
 	free(s);
@@ -631,7 +674,7 @@ test_go_quote_table(void **state)
 		{ "\a\b\f\n\r\t\v", "\"\\a\\b\\f\\n\\r\\t\\v\"" },
 		{ "\x01\x1f\x7f", "\"\\x01\\x1f\\x7f\"" },
 		{ "bad\xff", "\"bad\\xff\"" },
-		{ "\xc0\x80", "\"\\xc0\\x80\"" },         /* overlong */
+		{ "\xc0\x80", "\"\\xc0\\x80\"" },          /* overlong */
 		{ "\xed\xa0\x80", "\"\\xed\\xa0\\x80\"" }, /* surrogate */
 		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
 		{ "\xc2\xa0", "\"\\u00a0\"" },     /* NBSP */
@@ -770,9 +813,9 @@ payload_of(const char *token)
 	uint8_t *p = NULL;
 	size_t n;
 
-	assert_int_equal(mapi_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &p,
-	                                    &n),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &p, &n),
+		MAPI_OK);
 	return (char *)p;
 }
 
@@ -799,16 +842,17 @@ test_issue_pod_bound_extended(void **state)
 	assert_int_equal(out.n_audiences, 1);
 	assert_string_equal(out.audiences[0], ISS);
 	assert_string_equal(out.kid, mapi_key_kid(f->rsa));
-	(void)snprintf(want, sizeof(want),
-	               "{\"aud\":[\"" ISS "\"],\"exp\":1731536000,"
-	               "\"iat\":1700000000,\"iss\":\"" ISS "\",\"jti\":\"%s\","
-	               "\"kubernetes.io\":{\"namespace\":\"default\","
-	               "\"node\":{\"name\":\"node-1\",\"uid\":\"" NODE_UID "\"},"
-	               "\"pod\":{\"name\":\"app-7d9f8\",\"uid\":\"" POD_UID "\"},"
-	               "\"serviceaccount\":{\"name\":\"app-sa\",\"uid\":\"" SA_UID
-	               "\"},\"warnafter\":1700003607},\"nbf\":1700000000,"
-	               "\"sub\":\"system:serviceaccount:default:app-sa\"}",
-	               out.jti);
+	(void)snprintf(
+		want, sizeof(want),
+		"{\"aud\":[\"" ISS "\"],\"exp\":1731536000,"
+		"\"iat\":1700000000,\"iss\":\"" ISS "\",\"jti\":\"%s\","
+		"\"kubernetes.io\":{\"namespace\":\"default\","
+		"\"node\":{\"name\":\"node-1\",\"uid\":\"" NODE_UID "\"},"
+		"\"pod\":{\"name\":\"app-7d9f8\",\"uid\":\"" POD_UID "\"},"
+		"\"serviceaccount\":{\"name\":\"app-sa\",\"uid\":\"" SA_UID
+		"\"},\"warnafter\":1700003607},\"nbf\":1700000000,"
+		"\"sub\":\"system:serviceaccount:default:app-sa\"}",
+		out.jti);
 	p = payload_of(out.token);
 	assert_string_equal(p, want);
 	assert_true(strncmp(out.token, "eyJhbGciOiJSUzI1NiIsImtpZCI6", 28) ==
@@ -844,9 +888,9 @@ test_issue_rejects_and_clamps(void **state)
 	req.expiration_seconds = 7200;
 	req.audiences = aud;
 	req.n_audiences = 1;
-	assert_int_equal(mapi_tokens_issue(t, &req, T0 * NS + 999999999, &out,
-	                                   &diag),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_tokens_issue(t, &req, T0 * NS + 999999999, &out, &diag),
+		MAPI_OK);
 	assert_string_equal(out.warning, "requested expiration of 7200 "
 	                                 "seconds shortened to 3600 seconds");
 	assert_int_equal(out.iat, T0); /* floor of the ns time */
@@ -958,7 +1002,8 @@ test_round_trip_pod_bound(void **state)
 	}
 	(void)snprintf(cred, sizeof(cred), "JTI=%s", out.jti);
 	assert_string_equal(extra(&r, "authentication.kubernetes.io/"
-	                              "credential-id"), cred);
+	                              "credential-id"),
+	                    cred);
 	assert_string_equal(extra(&r, "authentication.kubernetes.io/node-name"),
 	                    "node-1");
 	assert_string_equal(extra(&r, "authentication.kubernetes.io/node-uid"),
@@ -1031,11 +1076,17 @@ pod_claims(void)
 {
 	const char *auds[] = { ISS };
 	struct mapi_tokens_claims_in in = {
-		.issuer = ISS, .ns = "default", .sa = { "app-sa", SA_UID },
+		.issuer = ISS,
+		.ns = "default",
+		.sa = { "app-sa", SA_UID },
 		.bound = MAPI_TOKENS_BOUND_POD,
 		.object = { "app-7d9f8", POD_UID },
-		.node = { "node-1", NODE_UID }, .audiences = auds,
-		.n_audiences = 1, .iat = T0, .exp = T0 + 3600, .jti = "jti-1",
+		.node = { "node-1", NODE_UID },
+		.audiences = auds,
+		.n_audiences = 1,
+		.iat = T0,
+		.exp = T0 + 3600,
+		.jti = "jti-1",
 	};
 	cJSON *c = NULL;
 
@@ -1129,12 +1180,12 @@ make_legacy(struct fx *f, const char *sub, const char *uid)
 	cJSON *c = NULL;
 	char *tok = NULL;
 
-	assert_int_equal(mapi_tokens_legacy_claims("default", &sa,
-	                                           "app-sa-token", &c),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_tokens_legacy_claims("default", &sa, "app-sa-token", &c),
+		MAPI_OK);
 	if (sub != NULL) {
-		cJSON_ReplaceItemInObjectCaseSensitive(
-			c, "sub", cJSON_CreateString(sub));
+		cJSON_ReplaceItemInObjectCaseSensitive(c, "sub",
+		                                       cJSON_CreateString(sub));
 	}
 	tok = sign(f->rsa, mapi_key_kid(f->rsa), c);
 	cJSON_Delete(c);
@@ -1158,8 +1209,8 @@ make_token(struct fx *f, enum tok kind)
 		return issue_kind(f, MAPI_TOKENS_BOUND_SECRET, "bound-secret",
 		                  SEC_UID, NULL);
 	case TOK_NODE:
-		return issue_kind(f, MAPI_TOKENS_BOUND_NODE, "node-1",
-		                  NODE_UID, NULL);
+		return issue_kind(f, MAPI_TOKENS_BOUND_NODE, "node-1", NODE_UID,
+		                  NULL);
 	case TOK_AUD_EXAMPLE:
 		return issue_kind(f, MAPI_TOKENS_BOUND_POD, "app-7d9f8",
 		                  POD_UID, "https://example.com");
@@ -1358,13 +1409,13 @@ struct vrow {
 	const char *name;
 	enum tok tok;
 	enum mut mut;
-	int64_t now_ns; /* 0 → NOW */
-	const char *aud; /* TokenReview spec.audiences[0], or NULL */
+	int64_t now_ns;   /* 0 → NOW */
+	const char *aud;  /* TokenReview spec.audiences[0], or NULL */
 	const char *want; /* status.error, or NULL for authenticated */
 };
 
-#define E(x) "[invalid bearer token, " x "]"
-#define AT(s) ((s) * NS)
+#define E(x)  "[invalid bearer token, " x "]"
+#define AT(s) ((s)*NS)
 
 static const struct vrow vrows[] = {
 	{ "pod-bound ok", TOK_POD, M_NONE, 0, NULL, NULL },
@@ -1379,30 +1430,31 @@ static const struct vrow vrows[] = {
 	  "https://example.com", NULL },
 	{ "exp + 60 s still valid", TOK_POD, M_NONE, AT(T0 + 3660), NULL,
 	  NULL },
-	{ "exp + 60 s + 1 ns expired", TOK_POD, M_NONE, AT(T0 + 3660) + 1,
-	  NULL, E("service account token has expired") },
+	{ "exp + 60 s + 1 ns expired", TOK_POD, M_NONE, AT(T0 + 3660) + 1, NULL,
+	  E("service account token has expired") },
 	{ "expired (now > exp + 60 s)", TOK_POD, M_NONE, AT(T0 + 3690), NULL,
 	  E("service account token has expired") },
 	{ "nbf more than 60 s ahead", TOK_NBF_FUTURE, M_NONE, AT(T0), NULL,
 	  E("service account token is not valid yet") },
-	{ "nbf 60 s ahead is fine", TOK_NBF_FUTURE, M_NONE, AT(T0 + 940),
-	  NULL, NULL },
+	{ "nbf 60 s ahead is fine", TOK_NBF_FUTURE, M_NONE, AT(T0 + 940), NULL,
+	  NULL },
 	{ "iat more than 60 s ahead", TOK_IAT_FUTURE, M_NONE, AT(T0), NULL,
 	  E("service account token is issued in the future") },
 	{ "wrong audience", TOK_AUD_EXAMPLE, M_NONE, 0, NULL,
 	  E("token audiences [\"https://example.com\"] is invalid for the "
 	    "target audiences [\"" ISS "\"]") },
 	{ "review asks for another audience", TOK_POD, M_NONE, 0,
-	  "https://vault", E("token audiences [\"" ISS "\"] is invalid for "
-	                     "the target audiences [\"https://vault\"]") },
+	  "https://vault",
+	  E("token audiences [\"" ISS "\"] is invalid for "
+	    "the target audiences [\"https://vault\"]") },
 	{ "audience checked before expiry", TOK_AUD_EXAMPLE, M_NONE,
 	  AT(T0 + 9999), NULL,
 	  E("token audiences [\"https://example.com\"] is invalid for the "
 	    "target audiences [\"" ISS "\"]") },
 	{ "unknown kid", TOK_OTHER_KEY, M_NONE, 0, NULL,
 	  E("invalid signature, no keys found") },
-	{ "known kid, another key's signature", TOK_WRONG_KEY, M_NONE, 0,
-	  NULL, E("square/go-jose: error in cryptographic primitive") },
+	{ "known kid, another key's signature", TOK_WRONG_KEY, M_NONE, 0, NULL,
+	  E("square/go-jose: error in cryptographic primitive") },
 	{ "no kid, foreign key", TOK_NO_KID_OTHER, M_NONE, 0, NULL,
 	  E("square/go-jose: error in cryptographic primitive") },
 	{ "tampered payload", TOK_TAMPERED, M_NONE, 0, NULL,
@@ -1447,8 +1499,9 @@ static const struct vrow vrows[] = {
 	{ "secret-bound: secret deleted", TOK_SECRET, M_SECRET_GONE, 0, NULL,
 	  E("service account token has been invalidated") },
 	{ "secret-bound: secret recreated", TOK_SECRET, M_SECRET_RECREATED, 0,
-	  NULL, E("secret UID (new-secret-uid) does not match service account "
-	          "secret ref claim (" SEC_UID ")") },
+	  NULL,
+	  E("secret UID (new-secret-uid) does not match service account "
+	    "secret ref claim (" SEC_UID ")") },
 	{ "secret-bound: secret deleted 61 s ago", TOK_SECRET,
 	  M_SECRET_DELETED_61S, 0, NULL,
 	  E("service account token has been invalidated") },
@@ -1459,15 +1512,14 @@ static const struct vrow vrows[] = {
 	    "claim (" NODE_UID ")") },
 	{ "node-bound: node deleted 61 s ago", TOK_NODE, M_NODE_DELETED_61S, 0,
 	  NULL, E("service account token has been invalidated") },
-	{ "legacy: no time checks", TOK_LEGACY, M_NONE, AT(T0 + 99999999),
-	  NULL, NULL },
+	{ "legacy: no time checks", TOK_LEGACY, M_NONE, AT(T0 + 99999999), NULL,
+	  NULL },
 	{ "legacy: secret deleted", TOK_LEGACY, M_LEGACY_SECRET_GONE, 0, NULL,
 	  E("Token has been invalidated") },
-	{ "legacy: secret terminating", TOK_LEGACY,
-	  M_LEGACY_SECRET_TERMINATING, 0, NULL,
-	  E("Token has been invalidated") },
-	{ "legacy: token mismatch", TOK_LEGACY, M_LEGACY_TOKEN_CHANGED, 0,
-	  NULL, E("Token does not match server's copy") },
+	{ "legacy: secret terminating", TOK_LEGACY, M_LEGACY_SECRET_TERMINATING,
+	  0, NULL, E("Token has been invalidated") },
+	{ "legacy: token mismatch", TOK_LEGACY, M_LEGACY_TOKEN_CHANGED, 0, NULL,
+	  E("Token does not match server's copy") },
 	{ "legacy: SA recreated", TOK_LEGACY, M_SA_RECREATED, 0, NULL,
 	  E("ServiceAccount UID (new-sa-uid) does not match claim (" SA_UID
 	    ")") },
@@ -1487,8 +1539,9 @@ static const struct vrow vrows[] = {
 	{ "legacy: uid claim missing", TOK_LEGACY_NOUID, M_NONE, 0, NULL,
 	  E("serviceAccountUID claim is missing") },
 	{ "legacy: audience still checked", TOK_LEGACY, M_NONE, 0,
-	  "https://vault", E("token audiences [\"" ISS "\"] is invalid for "
-	                     "the target audiences [\"https://vault\"]") },
+	  "https://vault",
+	  E("token audiences [\"" ISS "\"] is invalid for "
+	    "the target audiences [\"https://vault\"]") },
 	{ "garbage", TOK_GARBAGE, M_NONE, 0, NULL, "invalid bearer token" },
 	{ "JSON serialization", TOK_JSON, M_NONE, 0, NULL,
 	  "invalid bearer token" },
@@ -1737,27 +1790,24 @@ static const struct bind_row bind_rows[] = {
 	{ "version is ignored", "v2", "Pod", "app-7d9f8", NULL, MAPI_OK, NULL,
 	  MAPI_TOKENS_BOUND_POD, POD_UID, "node-1", NODE_UID },
 	{ "pod missing", "v1", "Pod", "p1", NULL, MAPI_ENOTFOUND,
-	  "pods \"p1\" not found",
-	  0, NULL, NULL, NULL },
+	  "pods \"p1\" not found", 0, NULL, NULL, NULL },
 	{ "secret missing", "v1", "Secret", "s", NULL, MAPI_ENOTFOUND,
-	  "secrets \"s\" not found",
-	  0, NULL, NULL, NULL },
+	  "secrets \"s\" not found", 0, NULL, NULL, NULL },
 	{ "node missing", "v1", "Node", "n", NULL, MAPI_ENOTFOUND,
-	  "nodes \"n\" not found",
-	  0, NULL, NULL, NULL },
+	  "nodes \"n\" not found", 0, NULL, NULL, NULL },
 	{ "pod of another SA", "v1", "Pod", "foreign", NULL, MAPI_EINVAL,
 	  "cannot bind token for serviceaccount \"app-sa\" to pod running "
 	  "with different serviceaccount name.",
 	  0, NULL, NULL, NULL },
 	{ "ConfigMap", "v1", "ConfigMap", "cm", NULL, MAPI_EINVAL,
-	  "cannot bind token to object of type /v1, Kind=ConfigMap",
-	  0, NULL, NULL, NULL },
+	  "cannot bind token to object of type /v1, Kind=ConfigMap", 0, NULL,
+	  NULL, NULL },
 	{ "Deployment", "apps/v1", "Deployment", "d", NULL, MAPI_EINVAL,
-	  "cannot bind token to object of type apps/v1, Kind=Deployment",
-	  0, NULL, NULL, NULL },
+	  "cannot bind token to object of type apps/v1, Kind=Deployment", 0,
+	  NULL, NULL, NULL },
 	{ "Pod in a group", "apps/v1", "Pod", "app-7d9f8", NULL, MAPI_EINVAL,
-	  "cannot bind token to object of type apps/v1, Kind=Pod",
-	  0, NULL, NULL, NULL },
+	  "cannot bind token to object of type apps/v1, Kind=Pod", 0, NULL,
+	  NULL, NULL },
 	{ "uid mismatch", "v1", "Pod", "app-7d9f8", "old-uid", MAPI_ECONFLICT,
 	  "Operation cannot be fulfilled on Pod \"app-7d9f8\": the UID in the "
 	  "bound object reference (old-uid) does not match the UID in "
@@ -1783,8 +1833,8 @@ test_bind_table(void **state)
 	for (i = 0; i < sizeof(bind_rows) / sizeof(bind_rows[0]); i++) {
 		const struct bind_row *row = &bind_rows[i];
 		struct mapi_tokens_bound_ref ref = { row->api_version,
-		                                     row->kind, row->obj,
-		                                     row->uid };
+			                             row->kind, row->obj,
+			                             row->uid };
 		struct mapi_tokens_binding b = { 0 };
 		struct mapi_diag diag = { 0 };
 
