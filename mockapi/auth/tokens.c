@@ -1548,8 +1548,8 @@ static bool
 fold_eq(const char *a, const char *b)
 {
 	for (; *a != '\0' && *b != '\0'; a++, b++) {
-		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
-		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+		int x = *a >= 'A' && *a <= 'Z' ? *a + 32 : *a;
+		int y = *b >= 'A' && *b <= 'Z' ? *b + 32 : *b;
 
 		if (x != y) {
 			return false;
@@ -1690,7 +1690,7 @@ verify(struct vstate *v, const struct mapi_jwt *jwt, bool *ok)
 	if (!empty(kid)) {
 		one = mapi_keyset_find(v->t->keyset, kid);
 		if (one != NULL) {
-			keys = malloc(sizeof(*keys));
+			keys = malloc(sizeof(struct mapi_key *));
 			if (keys == NULL) {
 				mapi_key_unref(one);
 				return MAPI_ENOMEM;

@@ -35,6 +35,18 @@
  * Secrets: a token is never copied into a diag, a reason or a log.
  * Limits: at most MAPI_TOKENS_MAX_AUDIENCES audiences per list; tokens up
  *   to MAPI_JWT_DEFAULT_MAX_LEN (longer ones are "not ours").
+ * Known deviations from kube-apiserver (all need a token signed by one of
+ *   our keys with a payload we never produce, or are the caller's job):
+ *   - auth/jwt's strict parser refuses some tokens go-jose would parse
+ *     (duplicate JSON keys, non-canonical base64url, over 16 KiB, a missing
+ *     alg): those are NOT_OURS here instead of a signature error.
+ *   - A claim of the wrong type is reported from the first key that
+ *     verifies (upstream aggregates it with the other keys' errors), with
+ *     the go-jose json fork's "json: cannot unmarshal X into Go value of
+ *     type T" text.
+ *   - Legacy tokens: patching the kubernetes.io/legacy-token-last-used
+ *     label and the "auto-generated secret-based token" warning are left to
+ *     the caller (result.secret_name names the Secret).
  */
 
 #include <stdbool.h>
