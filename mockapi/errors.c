@@ -22,6 +22,7 @@ static const char *const names[MAPI_ERR_COUNT_] = {
 	[MAPI_ECRYPTO] = "MAPI_ECRYPTO",
 	[MAPI_EINTERNAL] = "MAPI_EINTERNAL",
 	[MAPI_EUNAVAILABLE] = "MAPI_EUNAVAILABLE",
+	[MAPI_EGONE] = "MAPI_EGONE",
 };
 
 const char *

@@ -35,6 +35,7 @@ enum mapi_err {
 	MAPI_ECRYPTO,        /* a crypto primitive failed          → 500 */
 	MAPI_EINTERNAL,      /* anything else that is our fault    → 500 */
 	MAPI_EUNAVAILABLE,   /* not ready, shutting down           → 503 */
+	MAPI_EGONE,          /* resourceVersion too old (watch)    → 410 */
 	MAPI_ERR_COUNT_      /* not an error: the number of values */
 };
 
