@@ -239,7 +239,7 @@ parse_query(char *q, struct mapi_http_pair *params, size_t max)
 	for (tok = strtok_r(q, "&;", &save); tok != NULL && n < max;
 	     tok = strtok_r(NULL, "&;", &save)) {
 		char *eq = strchr(tok, '=');
-		char *val = (char *)"";
+		char *val = tok + strlen(tok); /* "" inside the writable copy */
 
 		if (eq != NULL) {
 			*eq = '\0';
