@@ -20,7 +20,7 @@ static void
 shell_word(const char *s)
 {
 	if (s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	               "0123456789/._-:+,=@")] == '\0') {
+	                "0123456789/._-:+,=@")] == '\0') {
 		fputs(s, stdout);
 		return;
 	}
@@ -44,7 +44,8 @@ print_env(const struct mapi_server *server)
 	shell_word(mapi_server_kubeconfig_path(server));
 	fputs("\nexport KUBERNETES_SERVICE_HOST=", stdout);
 	shell_word(mapi_server_host(server));
-	printf("\nexport KUBERNETES_SERVICE_PORT=%u\n", mapi_server_port(server));
+	printf("\nexport KUBERNETES_SERVICE_PORT=%u\n",
+	       mapi_server_port(server));
 	(void)fflush(stdout);
 	/* Close stdout so that eval "$(mockapi --print-env &)" returns. */
 	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);

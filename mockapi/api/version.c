@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include "api/api.h"
-
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/router.h"
@@ -44,16 +43,15 @@ mapi_api_version(const struct mapi_call *call, struct mapi_response *resp)
 	mapi_strbuf_json_string(&sb, num);
 	mapi_strbuf_puts(&sb, ",\n  \"gitVersion\": ");
 	mapi_strbuf_json_string(&sb, cfg->kube_version);
-	mapi_strbuf_puts(&sb,
-	                 ",\n"
-	                 "  \"gitCommit\": "
-	                 "\"0000000000000000000000000000000000000000\",\n"
-	                 "  \"gitTreeState\": \"clean\",\n"
-	                 "  \"buildDate\": \"1970-01-01T00:00:00Z\",\n"
-	                 "  \"goVersion\": \"go1.23.8\",\n"
-	                 "  \"compiler\": \"gc\",\n"
-	                 "  \"platform\": \"linux/amd64\"\n"
-	                 "}");
+	mapi_strbuf_puts(&sb, ",\n"
+	                      "  \"gitCommit\": "
+	                      "\"0000000000000000000000000000000000000000\",\n"
+	                      "  \"gitTreeState\": \"clean\",\n"
+	                      "  \"buildDate\": \"1970-01-01T00:00:00Z\",\n"
+	                      "  \"goVersion\": \"go1.23.8\",\n"
+	                      "  \"compiler\": \"gc\",\n"
+	                      "  \"platform\": \"linux/amd64\"\n"
+	                      "}");
 	body = mapi_strbuf_take(&sb);
 	if (body == NULL ||
 	    mapi_response_adopt_body(resp, 200, "application/json", body,
@@ -64,8 +62,8 @@ mapi_api_version(const struct mapi_call *call, struct mapi_response *resp)
 
 /* The checks each endpoint lists, in kube-apiserver's order (a subset). */
 static const char *const healthz_checks[] = { "ping", "log", "etcd" };
-static const char *const readyz_checks[] = { "ping", "log", "etcd",
-	                                     "etcd-readiness",
+static const char *const readyz_checks[] = { "ping",          "log",
+	                                     "etcd",          "etcd-readiness",
 	                                     "informer-sync", "shutdown" };
 
 void

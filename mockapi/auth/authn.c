@@ -175,8 +175,8 @@ fill_anonymous(struct mapi_identity *id)
 
 enum mapi_err
 mapi_authn_authenticate(const struct mapi_authn *authn,
-                        const char *authorization,
-                        struct mapi_identity *out_id, struct mapi_diag *diag)
+                        const char *authorization, struct mapi_identity *out_id,
+                        struct mapi_diag *diag)
 {
 	/* Bearer tokens longer than this are rejected, not truncated. */
 	char tok[16384];

@@ -72,8 +72,7 @@ void mapi_authn_free(struct mapi_authn *authn);
 
 /* Sets (replaces; NULL removes) the validator for non-admin tokens. */
 void mapi_authn_set_token_validator(struct mapi_authn *authn,
-                                    mapi_token_validator_fn *fn,
-                                    void *payload);
+                                    mapi_token_validator_fn *fn, void *payload);
 
 /*
  * Authenticates one request from its Authorization header value (NULL when
@@ -81,15 +80,14 @@ void mapi_authn_set_token_validator(struct mapi_authn *authn,
  */
 MAPI_NODISCARD enum mapi_err
 mapi_authn_authenticate(const struct mapi_authn *authn,
-                        const char *authorization,
-                        struct mapi_identity *out_id, struct mapi_diag *diag);
+                        const char *authorization, struct mapi_identity *out_id,
+                        struct mapi_diag *diag);
 
 /* Adds a group to id; false when full or too long (id unchanged). */
 bool mapi_identity_add_group(struct mapi_identity *id, const char *group);
 
 /* true if id is in group. */
-bool mapi_identity_has_group(const struct mapi_identity *id,
-                             const char *group);
+bool mapi_identity_has_group(const struct mapi_identity *id, const char *group);
 
 /* Constant-time equality of two NUL-terminated strings (time depends on
  * the lengths only). */

@@ -17,7 +17,8 @@ static const char usage_text[] =
 	"\n"
 	"Options that work now:\n"
 	"      --listen ADDR:PORT     listen address (default 127.0.0.1:6443;\n"
-	"                             IPv6 as [::1]:6443; port 0 = any free port)\n"
+	"                             IPv6 as [::1]:6443; port 0 = any free "
+        "port)\n"
 	"      --port-file F          write the bound port to F (atomically,\n"
 	"                             after bind)\n"
 	"      --state-dir D          state directory (default ./.mockapi);\n"
@@ -29,11 +30,13 @@ static const char usage_text[] =
 	"      --anonymous-auth=BOOL  serve requests without credentials as\n"
 	"                             system:anonymous (default true)\n"
 	"      --print-env            print shell exports (KUBECONFIG,\n"
-	"                             KUBERNETES_SERVICE_HOST/PORT) INSTEAD of\n"
+	"                             KUBERNETES_SERVICE_HOST/PORT) INSTEAD "
+        "of\n"
 	"                             the ready line, close stdout and keep\n"
 	"                             serving, so that\n"
 	"                               eval \"$(mockapi --print-env &)\"\n"
-	"                             starts it in the background and sets them\n"
+	"                             starts it in the background and sets "
+        "them\n"
 	"  -h, --help                 show this help and exit\n"
 	"      --version              print the version and exit\n"
 	"\n"
@@ -229,10 +232,11 @@ parse_rate(const char *s, int64_t *out)
 static bool
 parse_bool(const char *s, bool *out)
 {
-	static const char *const t[] = { "1", "t", "T", "TRUE", "true",
-		                         "True" };
-	static const char *const f[] = { "0", "f", "F", "FALSE", "false",
-		                         "False" };
+	static const char *const t[] = {
+		"1", "t", "T", "TRUE", "true", "True"
+	};
+	static const char *const f[] = { "0",     "f",     "F",
+		                         "FALSE", "false", "False" };
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -494,9 +498,10 @@ mapi_config_parse(int argc, char *const *argv, struct mapi_config *out_cfg,
 			bool b = true;
 
 			if (value != NULL && !parse_bool(value, &b)) {
-				mapi_diag_set(diag,
-				              "%s: invalid boolean value \"%s\"",
-				              opts[k].name, value);
+				mapi_diag_set(
+					diag,
+					"%s: invalid boolean value \"%s\"",
+					opts[k].name, value);
 				return MAPI_EINVAL;
 			}
 			apply_bool(opts[k].id, b, &c);

@@ -34,10 +34,10 @@ struct mapi_http {
 
 /* Per-request state: allocated at the request line, freed on completion. */
 struct request_state {
-	char *uri;          /* raw request target as sent */
-	char *path;         /* points into a copy: raw path */
-	char *query;        /* raw query, or "" */
-	bool started;       /* the first access callback has been seen */
+	char *uri;    /* raw request target as sent */
+	char *path;   /* points into a copy: raw path */
+	char *query;  /* raw query, or "" */
+	bool started; /* the first access callback has been seen */
 	bool too_large;
 	char *body;
 	size_t body_len;
@@ -113,8 +113,7 @@ mapi_response_adopt_body(struct mapi_response *resp, int code,
 
 enum mapi_err
 mapi_response_set_body(struct mapi_response *resp, int code,
-                       const char *content_type, const void *body,
-                       size_t len)
+                       const char *content_type, const void *body, size_t len)
 {
 	char *copy = malloc(len + 1);
 
@@ -166,8 +165,7 @@ mapi_response_find_header(const struct mapi_response *resp, const char *name)
 
 void
 mapi_response_set_stream(struct mapi_response *resp, int code,
-                         const char *content_type,
-                         mapi_stream_read_fn *read_fn,
+                         const char *content_type, mapi_stream_read_fn *read_fn,
                          mapi_stream_free_fn *free_fn, void *payload)
 {
 	mapi_response_fini(resp);
@@ -350,13 +348,15 @@ format_peer(struct MHD_Connection *conn, char *buf, size_t len)
 	}
 	if (ci->client_addr->sa_family == AF_INET) {
 		const struct sockaddr_in *a =
-			(const struct sockaddr_in *)(const void *)ci->client_addr;
+			(const struct sockaddr_in *)(const void *)
+				ci->client_addr;
 
 		(void)inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
 		(void)snprintf(buf, len, "%s:%u", host, ntohs(a->sin_port));
 	} else if (ci->client_addr->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *a =
-			(const struct sockaddr_in6 *)(const void *)ci->client_addr;
+			(const struct sockaddr_in6 *)(const void *)
+				ci->client_addr;
 
 		(void)inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
 		(void)snprintf(buf, len, "[%s]:%u", host, ntohs(a->sin6_port));
@@ -417,13 +417,11 @@ make_response(struct mapi_response *resp)
 		resp->stream_free = NULL;
 		resp->stream_payload = NULL;
 	} else {
-		r = MHD_create_response_from_buffer(resp->body_len,
-		                                    resp->body != NULL
-		                                            ? resp->body
-		                                            : (char *)"",
-		                                    resp->body != NULL
-		                                            ? MHD_RESPMEM_MUST_FREE
-		                                            : MHD_RESPMEM_PERSISTENT);
+		r = MHD_create_response_from_buffer(
+			resp->body_len,
+			resp->body != NULL ? resp->body : (char *)"",
+			resp->body != NULL ? MHD_RESPMEM_MUST_FREE
+					   : MHD_RESPMEM_PERSISTENT);
 		if (r == NULL) {
 			return NULL;
 		}
@@ -457,9 +455,8 @@ queue(struct MHD_Connection *conn, struct mapi_response *resp)
 	if (r == NULL) {
 		static const char oom[] = "out of memory\n";
 
-		r = MHD_create_response_from_buffer(sizeof(oom) - 1,
-		                                    (void *)oom,
-		                                    MHD_RESPMEM_PERSISTENT);
+		r = MHD_create_response_from_buffer(
+			sizeof(oom) - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
 		code = 500;
 		if (r == NULL) {
 			return MHD_NO;
@@ -522,16 +519,17 @@ dispatch(struct mapi_http *http, struct MHD_Connection *conn,
 	                                &walk);
 	if (walk.overflow) {
 		/* Go's net/http answer to oversized header blocks. */
-		if (mapi_response_set_body(resp, 431,
-		                           "text/plain; charset=utf-8",
-		                           "431 Request Header Fields Too Large",
-		                           35) != MAPI_OK) {
+		if (mapi_response_set_body(
+			    resp, 431, "text/plain; charset=utf-8",
+			    "431 Request Header Fields Too Large",
+			    35) != MAPI_OK) {
 			resp->code = 500;
 		}
 		return;
 	}
 	if (st->too_large) {
-		if (mapi_status_too_large(resp, MAPI_HTTP_MAX_BODY) != MAPI_OK) {
+		if (mapi_status_too_large(resp, MAPI_HTTP_MAX_BODY) !=
+		    MAPI_OK) {
 			resp->code = 500;
 		}
 		return;
@@ -603,9 +601,9 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 			.path = st->path,
 			.peer = req.peer != NULL ? req.peer : "",
 			.code = resp.code,
-			.duration_ns = mono_ns() - ((int64_t)st->t0.tv_sec *
-			                                    1000000000 +
-			                            st->t0.tv_nsec),
+			.duration_ns = mono_ns() -
+			               ((int64_t)st->t0.tv_sec * 1000000000 +
+			                st->t0.tv_nsec),
 			.body_len = st->body_len,
 		};
 
@@ -626,8 +624,7 @@ on_mhd_error(void *cls, const char *fmt, va_list ap)
 
 /* Binds and listens; returns the fd or -1 with diag set. */
 static int
-listen_on(const char *addr, unsigned port, bool *out_v6,
-          struct mapi_diag *diag)
+listen_on(const char *addr, unsigned port, bool *out_v6, struct mapi_diag *diag)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl;
@@ -671,8 +668,7 @@ listen_on(const char *addr, unsigned port, bool *out_v6,
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 		                 sizeof(one));
 	}
-	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
-	    listen(fd, 512) != 0) {
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 512) != 0) {
 		e = errno;
 		(void)close(fd);
 		if (*out_v6) {
@@ -769,9 +765,8 @@ mapi_http_start(const struct mapi_http_config *cfg, struct mapi_http **out_http,
 			MHD_OPTION_END);
 	}
 	if (http->daemon == NULL) {
-		mapi_diag_set(diag,
-		              "http: cannot start the server (bad TLS "
-		              "certificate or key?)");
+		mapi_diag_set(diag, "http: cannot start the server (bad TLS "
+		                    "certificate or key?)");
 		err = MAPI_EIO;
 		goto out;
 	}

@@ -34,7 +34,8 @@
 
 #include "errors.h"
 
-#define MAPI_HTTP_MAX_BODY        (3u * 1024u * 1024u) /* kube-apiserver's 3 MiB */
+/* kube-apiserver's MaxRequestBodyBytes: 3 MiB. */
+#define MAPI_HTTP_MAX_BODY        (3u * 1024u * 1024u)
 #define MAPI_HTTP_MAX_HEADERS     100
 #define MAPI_HTTP_MAX_QUERY       64
 #define MAPI_RESPONSE_MAX_HEADERS 8
@@ -50,13 +51,13 @@ struct mapi_http_pair {
  * and borrowed from http.c for the duration of the handler call.
  */
 struct mapi_request {
-	const char *method;    /* "GET", "POST", ... as sent */
-	const char *path;      /* raw path, NOT percent-decoded, no query */
-	const char *query;     /* raw query after '?', or "" */
-	const char *body;      /* body bytes (NUL-terminated), never NULL */
-	size_t body_len;       /* bytes in body (excluding the NUL) */
-	const char *peer;      /* "127.0.0.1:54321", "[::1]:54321" or "" */
-	bool tls;              /* true when the request came over TLS */
+	const char *method; /* "GET", "POST", ... as sent */
+	const char *path;   /* raw path, NOT percent-decoded, no query */
+	const char *query;  /* raw query after '?', or "" */
+	const char *body;   /* body bytes (NUL-terminated), never NULL */
+	size_t body_len;    /* bytes in body (excluding the NUL) */
+	const char *peer;   /* "127.0.0.1:54321", "[::1]:54321" or "" */
+	bool tls;           /* true when the request came over TLS */
 	/* Header fields in arrival order; names as sent. */
 	const struct mapi_http_pair *headers;
 	size_t n_headers;
@@ -84,9 +85,9 @@ typedef void mapi_stream_free_fn(void *payload);
  * that leaves code at 0 gets a 500.
  */
 struct mapi_response {
-	int code;              /* HTTP status; 0 = not set */
+	int code; /* HTTP status; 0 = not set */
 	char content_type[128];
-	char *body;            /* malloc'd, owned by the response */
+	char *body; /* malloc'd, owned by the response */
 	size_t body_len;
 	struct {
 		char name[48];
@@ -106,26 +107,26 @@ typedef void mapi_http_handler_fn(const struct mapi_request *req,
 /* One finished request, for the journal. Strings are borrowed. */
 struct mapi_http_log_entry {
 	const char *method;
-	const char *path;      /* raw path */
+	const char *path; /* raw path */
 	const char *peer;
 	int code;
-	int64_t duration_ns;   /* from request line to response queued */
-	size_t body_len;       /* request body bytes */
+	int64_t duration_ns; /* from request line to response queued */
+	size_t body_len;     /* request body bytes */
 };
 typedef void mapi_http_log_fn(const struct mapi_http_log_entry *entry,
                               void *payload);
 
 /* What mapi_http_start() needs. Pointers are borrowed only during start. */
 struct mapi_http_config {
-	const char *addr;      /* IPv4 or IPv6 literal ("127.0.0.1", "::1") */
-	unsigned port;         /* 0 = any free port */
-	unsigned threads;      /* pool size, >= 1 */
+	const char *addr; /* IPv4 or IPv6 literal ("127.0.0.1", "::1") */
+	unsigned port;    /* 0 = any free port */
+	unsigned threads; /* pool size, >= 1 */
 	/* PEM chain and key; both NULL means plain HTTP (tests only). */
 	const char *cert_pem;
 	const char *key_pem;
 	mapi_http_handler_fn *handler;
 	void *handler_payload;
-	mapi_http_log_fn *log;     /* may be NULL */
+	mapi_http_log_fn *log; /* may be NULL */
 	void *log_payload;
 	/* Forward MHD's own error messages (TLS errors etc.) to stderr. */
 	bool error_log;
@@ -156,8 +157,7 @@ void mapi_http_stop(struct mapi_http *http);
  */
 const char *mapi_request_header(const struct mapi_request *req,
                                 const char *name);
-const char *mapi_request_query(const struct mapi_request *req,
-                               const char *key);
+const char *mapi_request_query(const struct mapi_request *req, const char *key);
 
 /* Zeroes resp (code 0, no body, no headers). */
 void mapi_response_init(struct mapi_response *resp);
@@ -171,8 +171,7 @@ void mapi_response_fini(struct mapi_response *resp);
  */
 MAPI_NODISCARD enum mapi_err
 mapi_response_set_body(struct mapi_response *resp, int code,
-                       const char *content_type, const void *body,
-                       size_t len);
+                       const char *content_type, const void *body, size_t len);
 
 /*
  * Like mapi_response_set_body() but takes ownership of the malloc'd body
@@ -188,9 +187,9 @@ mapi_response_adopt_body(struct mapi_response *resp, int code,
  * contains CR/LF; resp unchanged on failure. Content-Type is set through the
  * body setters, not here.
  */
-MAPI_NODISCARD enum mapi_err mapi_response_add_header(struct mapi_response *resp,
-                                                      const char *name,
-                                                      const char *value);
+MAPI_NODISCARD enum mapi_err
+mapi_response_add_header(struct mapi_response *resp, const char *name,
+                         const char *value);
 
 /* The value of a header already added (case-insensitive), or NULL. */
 const char *mapi_response_find_header(const struct mapi_response *resp,

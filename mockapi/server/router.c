@@ -154,8 +154,9 @@ join(char *dst, size_t cap, const struct segs *sg, size_t from)
 static bool
 parse_bool_true(const char *v, size_t n)
 {
-	static const char *const yes[] = { "1", "t", "T", "TRUE", "true",
-		                           "True" };
+	static const char *const yes[] = {
+		"1", "t", "T", "TRUE", "true", "True"
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
@@ -224,7 +225,8 @@ parse_resource(const struct segs *sg, size_t from, const char *method,
 		}
 	}
 	if (n > 3) {
-		return MAPI_ENOTFOUND; /* nothing is served below a subresource */
+		return MAPI_ENOTFOUND; /* nothing is served below a subresource
+		                        */
 	}
 	if (n >= 3 && !copy_field(r->ref.subresource,
 	                          sizeof(r->ref.subresource), parts[2])) {
@@ -328,8 +330,8 @@ match(const char *method, const struct segs *sg, const char *query,
 	} else if (is(sg, 0, "openapi") && is(sg, 1, "v2") && n == 2) {
 		r->endpoint = MAPI_EP_OPENAPI_V2;
 	} else if (is(sg, 0, "openapi") && is(sg, 1, "v3")) {
-		r->endpoint = n == 2 ? MAPI_EP_OPENAPI_V3
-		                     : MAPI_EP_OPENAPI_V3_PATH;
+		r->endpoint =
+			n == 2 ? MAPI_EP_OPENAPI_V3 : MAPI_EP_OPENAPI_V3_PATH;
 		if (!join(r->rest, sizeof(r->rest), sg, 2)) {
 			return MAPI_ENOTFOUND;
 		}
@@ -346,9 +348,9 @@ match(const char *method, const struct segs *sg, const char *query,
 		                sg->s[2]) ||
 		    (n >= 4 &&
 		     !copy_field(r->ref.name, sizeof(r->ref.name), sg->s[3])) ||
-		    (n >= 5 && !copy_field(r->ref.subresource,
-		                           sizeof(r->ref.subresource),
-		                           sg->s[4]))) {
+		    (n >= 5 &&
+		     !copy_field(r->ref.subresource, sizeof(r->ref.subresource),
+		                 sg->s[4]))) {
 			return MAPI_ENOTFOUND;
 		}
 	} else if (is(sg, 0, "mock") && is(sg, 1, "ui")) {

@@ -43,25 +43,25 @@
 
 /* Which kind of thing a path names. */
 enum mapi_endpoint {
-	MAPI_EP_NONE = 0,       /* not a known URL: plain 404 */
-	MAPI_EP_ROOT,           /* / */
-	MAPI_EP_VERSION,        /* /version */
-	MAPI_EP_HEALTHZ,        /* /healthz[/<check>...] (check in rest) */
-	MAPI_EP_LIVEZ,          /* /livez[/<check>] */
-	MAPI_EP_READYZ,         /* /readyz[/<check>] */
-	MAPI_EP_API,            /* /api */
-	MAPI_EP_APIS,           /* /apis */
-	MAPI_EP_GROUP,          /* /apis/<g> */
-	MAPI_EP_GROUP_VERSION,  /* /api/v1, /apis/<g>/<v> */
-	MAPI_EP_RESOURCE,       /* a resource request (ref filled in) */
-	MAPI_EP_OPENAPI_V2,     /* /openapi/v2 */
-	MAPI_EP_OPENAPI_V3,     /* /openapi/v3 */
-	MAPI_EP_OPENAPI_V3_PATH,/* /openapi/v3/<rest> (rest decoded) */
-	MAPI_EP_OIDC_CONFIG,    /* /.well-known/openid-configuration */
-	MAPI_EP_OIDC_JWKS,      /* /openid/v1/jwks */
-	MAPI_EP_MOCK_API,       /* /mock/v1/<a>[/<b>[/<c>]] → resource,name,sub */
-	MAPI_EP_MOCK_UI,        /* /mock/ui[/<rest>] (rest decoded, may be "") */
-	MAPI_EP_COUNT_          /* not an endpoint */
+	MAPI_EP_NONE = 0,        /* not a known URL: plain 404 */
+	MAPI_EP_ROOT,            /* / */
+	MAPI_EP_VERSION,         /* /version */
+	MAPI_EP_HEALTHZ,         /* /healthz[/<check>...] (check in rest) */
+	MAPI_EP_LIVEZ,           /* /livez[/<check>] */
+	MAPI_EP_READYZ,          /* /readyz[/<check>] */
+	MAPI_EP_API,             /* /api */
+	MAPI_EP_APIS,            /* /apis */
+	MAPI_EP_GROUP,           /* /apis/<g> */
+	MAPI_EP_GROUP_VERSION,   /* /api/v1, /apis/<g>/<v> */
+	MAPI_EP_RESOURCE,        /* a resource request (ref filled in) */
+	MAPI_EP_OPENAPI_V2,      /* /openapi/v2 */
+	MAPI_EP_OPENAPI_V3,      /* /openapi/v3 */
+	MAPI_EP_OPENAPI_V3_PATH, /* /openapi/v3/<rest> (rest decoded) */
+	MAPI_EP_OIDC_CONFIG,     /* /.well-known/openid-configuration */
+	MAPI_EP_OIDC_JWKS,       /* /openid/v1/jwks */
+	MAPI_EP_MOCK_API, /* /mock/v1/<a>[/<b>[/<c>]] → resource,name,sub */
+	MAPI_EP_MOCK_UI,  /* /mock/ui[/<rest>] (rest decoded, may be "") */
+	MAPI_EP_COUNT_    /* not an endpoint */
 };
 
 /* Resource verbs (authorizer.Attributes.GetVerb()). */
@@ -84,15 +84,15 @@ struct mapi_ref {
 	char resource[MAPI_REF_RESOURCE_MAX]; /* plural: "pods" */
 	char ns[MAPI_REF_NS_MAX];             /* namespace */
 	char name[MAPI_REF_NAME_MAX];
-	char subresource[MAPI_REF_SUB_MAX];   /* "token", "status" */
+	char subresource[MAPI_REF_SUB_MAX]; /* "token", "status" */
 };
 
 struct mapi_route {
 	enum mapi_endpoint endpoint;
-	bool resource_request;      /* endpoint == MAPI_EP_RESOURCE */
-	enum mapi_verb verb;        /* MAPI_VERB_NONE unless resource_request */
-	char verb_name[24];         /* authz verb: "list", or "get"/"post" */
-	struct mapi_ref ref;        /* group/version also for GROUP_VERSION */
+	bool resource_request; /* endpoint == MAPI_EP_RESOURCE */
+	enum mapi_verb verb;   /* MAPI_VERB_NONE unless resource_request */
+	char verb_name[24];    /* authz verb: "list", or "get"/"post" */
+	struct mapi_ref ref;   /* group/version also for GROUP_VERSION */
 	/* Decoded remainder, segments joined by '/': OPENAPI_V3_PATH, MOCK_UI,
 	 * and the check of HEALTHZ/LIVEZ/READYZ ("" for the bare path). */
 	char rest[MAPI_ROUTE_REST_MAX];

@@ -136,17 +136,17 @@ on_request(const struct mapi_request *req, struct mapi_response *resp,
 	err = mapi_router_match(req->method, req->path, req->query, &route);
 	if (err == MAPI_EINVAL) {
 		/* Go's net/http answer to an unparsable request target. */
-		respond_or_500(resp, mapi_response_set_body(
-		                             resp, 400,
-		                             "text/plain; charset=utf-8",
-		                             "400 Bad Request", 15));
+		respond_or_500(resp,
+		               mapi_response_set_body(
+				       resp, 400, "text/plain; charset=utf-8",
+				       "400 Bad Request", 15));
 		return;
 	}
 	if (err != MAPI_OK) {
 		/* Unknown URL: authorized as a non-resource path, then 404. */
 		memset(&route, 0, sizeof(route));
-		for (i = 0; req->method[i] != '\0' &&
-		            i + 1 < sizeof(route.verb_name);
+		for (i = 0;
+		     req->method[i] != '\0' && i + 1 < sizeof(route.verb_name);
 		     i++) {
 			char c = req->method[i];
 
@@ -204,8 +204,9 @@ read_state_file(const struct mapi_server *s, const char *name, char **out,
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > STATE_FILE_MAX) {
-		mapi_diag_set(diag, "cannot read %s: not a regular file of at "
-		                    "most 1 MiB",
+		mapi_diag_set(diag,
+		              "cannot read %s: not a regular file of at "
+		              "most 1 MiB",
 		              path);
 		(void)close(fd);
 		return MAPI_EIO;
@@ -345,7 +346,7 @@ static char *
 base64_std(const char *in, size_t len)
 {
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                          "abcdefghijklmnopqrstuvwxyz0123456789+/";
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *p = (const unsigned char *)in;
 	char *out = malloc((len + 2) / 3 * 4 + 1);
 	size_t i;

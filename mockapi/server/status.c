@@ -193,7 +193,7 @@ mapi_strbuf_json_string(struct mapi_strbuf *sb, const char *s)
 		}
 		if (c == '\n' || c == '\r' || c == '\t') {
 			mapi_strbuf_append(sb,
-			                   c == '\n' ? "\\n"
+			                   c == '\n'   ? "\\n"
 			                   : c == '\r' ? "\\r"
 			                               : "\\t",
 			                   2);
@@ -400,9 +400,9 @@ quote(struct mapi_strbuf *sb, const char *s)
 
 /* Builds "<prefix><gr> \"<name>\"<suffix>" style messages and responds. */
 static enum mapi_err
-respond_named(struct mapi_response *resp, enum mapi_err err,
-              const char *group, const char *resource, const char *name,
-              const char *before, const char *after, const char *why)
+respond_named(struct mapi_response *resp, enum mapi_err err, const char *group,
+              const char *resource, const char *name, const char *before,
+              const char *after, const char *why)
 {
 	struct mapi_strbuf sb = { 0 };
 	struct mapi_status_details d = {
@@ -448,8 +448,7 @@ mapi_status_already_exists(struct mapi_response *resp, const char *group,
 
 enum mapi_err
 mapi_status_conflict(struct mapi_response *resp, const char *group,
-                     const char *resource, const char *name,
-                     const char *why)
+                     const char *resource, const char *name, const char *why)
 {
 	return respond_named(resp, MAPI_ECONFLICT, group, resource, name,
 	                     "Operation cannot be fulfilled on ", ": ",
@@ -462,7 +461,8 @@ static const struct {
 	bool never_value;   /* ErrorBody never prints the bad value */
 } field_types[] = {
 	[MAPI_FIELD_INVALID] = { "FieldValueInvalid", "Invalid value", false },
-	[MAPI_FIELD_REQUIRED] = { "FieldValueRequired", "Required value", true },
+	[MAPI_FIELD_REQUIRED] = { "FieldValueRequired", "Required value",
+	                          true },
 	[MAPI_FIELD_DUPLICATE] = { "FieldValueDuplicate", "Duplicate value",
 	                           false },
 	[MAPI_FIELD_NOT_FOUND] = { "FieldValueNotFound", "Not found", false },
@@ -472,8 +472,8 @@ static const struct {
 	[MAPI_FIELD_TOO_LONG] = { "FieldValueTooLong", "Too long", true },
 	[MAPI_FIELD_TOO_MANY] = { "FieldValueTooMany", "Too many", false },
 	[MAPI_FIELD_INTERNAL] = { "InternalError", "Internal error", true },
-	[MAPI_FIELD_TYPE_INVALID] = { "FieldValueTypeInvalid",
-	                              "Invalid value", false },
+	[MAPI_FIELD_TYPE_INVALID] = { "FieldValueTypeInvalid", "Invalid value",
+	                              false },
 };
 
 /* field.Error.ErrorBody(). */
@@ -510,7 +510,8 @@ mapi_status_invalid(struct mapi_response *resp, const char *group,
 	struct mapi_status_cause *causes = NULL;
 	char **bodies = NULL;
 	char **texts = NULL;
-	struct mapi_status_details d = { .name = name, .group = group,
+	struct mapi_status_details d = { .name = name,
+		                         .group = group,
 		                         .kind = kind };
 	enum mapi_err rc = MAPI_ENOMEM;
 	size_t n_texts = 0;
@@ -800,8 +801,7 @@ plain(struct mapi_response *resp, int code, const char *text)
 	if (rc != MAPI_OK) {
 		return rc;
 	}
-	if (mapi_response_find_header(resp, "X-Content-Type-Options") ==
-	    NULL) {
+	if (mapi_response_find_header(resp, "X-Content-Type-Options") == NULL) {
 		rc = mapi_response_add_header(resp, "X-Content-Type-Options",
 		                              "nosniff");
 	}

@@ -29,7 +29,7 @@ struct mapi_response;
 
 /* One StatusCause. NULL/empty members are omitted. */
 struct mapi_status_cause {
-	const char *reason;  /* e.g. "FieldValueInvalid" */
+	const char *reason; /* e.g. "FieldValueInvalid" */
 	const char *message;
 	const char *field;
 };
@@ -77,9 +77,10 @@ mapi_status_respond(struct mapi_response *resp, enum mapi_err err,
  */
 
 /* 404 `pods "p1" not found`, details {name, group, kind: resource}. */
-MAPI_NODISCARD enum mapi_err
-mapi_status_not_found(struct mapi_response *resp, const char *group,
-                      const char *resource, const char *name);
+MAPI_NODISCARD enum mapi_err mapi_status_not_found(struct mapi_response *resp,
+                                                   const char *group,
+                                                   const char *resource,
+                                                   const char *name);
 
 /* 409 AlreadyExists `serviceaccounts "x" already exists`. */
 MAPI_NODISCARD enum mapi_err
@@ -89,8 +90,7 @@ mapi_status_already_exists(struct mapi_response *resp, const char *group,
 /* 409 Conflict `Operation cannot be fulfilled on <gr> "<name>": <why>`. */
 MAPI_NODISCARD enum mapi_err
 mapi_status_conflict(struct mapi_response *resp, const char *group,
-                     const char *resource, const char *name,
-                     const char *why);
+                     const char *resource, const char *name, const char *why);
 
 /* field.ErrorType values (apimachinery util/validation/field). */
 enum mapi_field_err_type {
@@ -98,7 +98,8 @@ enum mapi_field_err_type {
 	MAPI_FIELD_REQUIRED,      /* FieldValueRequired "Required value" */
 	MAPI_FIELD_DUPLICATE,     /* FieldValueDuplicate "Duplicate value" */
 	MAPI_FIELD_NOT_FOUND,     /* FieldValueNotFound "Not found" */
-	MAPI_FIELD_NOT_SUPPORTED, /* FieldValueNotSupported "Unsupported value" */
+	MAPI_FIELD_NOT_SUPPORTED, /* FieldValueNotSupported "Unsupported value"
+	                           */
 	MAPI_FIELD_FORBIDDEN,     /* FieldValueForbidden "Forbidden" */
 	MAPI_FIELD_TOO_LONG,      /* FieldValueTooLong "Too long" */
 	MAPI_FIELD_TOO_MANY,      /* FieldValueTooMany "Too many" */
@@ -134,15 +135,16 @@ mapi_status_invalid(struct mapi_response *resp, const char *group,
                     const struct mapi_field_error *errs, size_t n);
 
 /* 401 Unauthorized, exactly reference §6 (no details). */
-MAPI_NODISCARD enum mapi_err mapi_status_unauthorized(struct mapi_response *resp);
+MAPI_NODISCARD enum mapi_err
+mapi_status_unauthorized(struct mapi_response *resp);
 
 /* What was refused, for the Forbidden message (authorizer.Attributes). */
 struct mapi_forbidden {
-	const char *user;        /* username */
-	const char *verb;        /* "list", "get" (non-resource: "get") */
+	const char *user; /* username */
+	const char *verb; /* "list", "get" (non-resource: "get") */
 	bool resource_request;
-	const char *path;        /* non-resource: the raw path */
-	const char *group;       /* API group, "" for core */
+	const char *path;  /* non-resource: the raw path */
+	const char *group; /* API group, "" for core */
 	const char *resource;
 	const char *subresource; /* may be NULL/"" */
 	const char *ns;          /* namespace, may be NULL/"" */
@@ -209,9 +211,9 @@ MAPI_NODISCARD enum mapi_err mapi_status_internal(struct mapi_response *resp,
  * details; MAPI_EINTERNAL-class errors go through mapi_status_internal().
  * For errors that need details use the specific builders.
  */
-MAPI_NODISCARD enum mapi_err mapi_status_from_diag(struct mapi_response *resp,
-                                                   enum mapi_err err,
-                                                   const struct mapi_diag *diag);
+MAPI_NODISCARD enum mapi_err
+mapi_status_from_diag(struct mapi_response *resp, enum mapi_err err,
+                      const struct mapi_diag *diag);
 
 /*
  * Non-Status bodies kube-apiserver writes as plain text

@@ -21,9 +21,9 @@
 #include "server/server.h"
 #include "th.h"
 
-#define STATUS_401                                                         \
-	"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"      \
-	"\"status\":\"Failure\",\"message\":\"Unauthorized\",\"reason\":"  \
+#define STATUS_401                                                        \
+	"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"     \
+	"\"status\":\"Failure\",\"message\":\"Unauthorized\",\"reason\":" \
 	"\"Unauthorized\",\"code\":401}\n"
 
 struct fixture {
@@ -296,7 +296,8 @@ test_server_anonymous_reads_version_but_not_pods(void **state)
 		"\"status\":\"Failure\",\"message\":\"pods is forbidden: User "
 		"\\\"system:anonymous\\\" cannot list resource \\\"pods\\\" in "
 		"API group \\\"\\\" at the cluster scope\",\"reason\":"
-		"\"Forbidden\",\"details\":{\"kind\":\"pods\"},\"code\":403}\n");
+		"\"Forbidden\",\"details\":{\"kind\":\"pods\"},\"code\":403}"
+	        "\n");
 	free(r.body);
 	request(f, "GET", "/api", NULL, NULL, 0, &r);
 	assert_int_equal(r.code, 403);
@@ -347,9 +348,15 @@ test_server_body_over_3mib_is_413(void **state)
 	assert_string_equal(
 		r.body,
 		"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
-		"\"status\":\"Failure\",\"message\":\"Request entity too large: "
+		"\"status\":\"Failure\",\"message\":\"Request entity too "
+	        "large: "
 		"limit is 3145728\",\"reason\":\"RequestEntityTooLarge\","
 		"\"code\":413}\n");
+	free(r.body);
+	/* The whole body was read, so the connection survives the 413. */
+	request(f, "GET", "/version", f->token, NULL, 0, &r);
+	assert_int_equal(r.code, 200);
+	assert_int_equal(r.num_connects, 0);
 	free(r.body);
 	free(big);
 }
@@ -363,8 +370,8 @@ test_server_unknown_path_is_plain_404(void **state)
 	request(f, "GET", "/no/such/thing", f->token, NULL, 0, &r);
 	assert_int_equal(r.code, 404);
 	assert_string_equal(r.body, "404 page not found\n");
-	assert_non_null(strstr(r.headers,
-	                       "Content-Type: text/plain; charset=utf-8"));
+	assert_non_null(
+		strstr(r.headers, "Content-Type: text/plain; charset=utf-8"));
 	free(r.body);
 	request(f, "GET", "/api/v1/namespaces/a%2Fb/pods", f->token, NULL, 0,
 	        &r);
@@ -422,8 +429,7 @@ test_server_second_start_on_same_port_fails(void **state)
 	assert_int_equal(mapi_server_start(&cfg, &other, &d), MAPI_EIO);
 	assert_ptr_equal(other, (struct mapi_server *)0x1);
 	(void)snprintf(want, sizeof(want),
-	               "listen 127.0.0.1:%u: Address already in use",
-	               cfg.port);
+	               "listen 127.0.0.1:%u: Address already in use", cfg.port);
 	assert_string_equal(d.msg, want);
 }
 
@@ -458,7 +464,8 @@ main(int argc, char **argv)
 			test_server_anonymous_reads_version_but_not_pods, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
-			test_server_keeps_the_connection_alive, setup, teardown),
+			test_server_keeps_the_connection_alive, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_server_body_over_3mib_is_413, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -14,11 +14,15 @@
 
 #define ADMIN "0123456789abcdef0123456789abcdef"
 
-enum who { ANON, ADMIN_ID, SA, DENIED };
+enum who {
+	ANON,
+	ADMIN_ID,
+	SA,
+	DENIED
+};
 
 static void
-check(const struct mapi_authn *a, const char *header, enum who want,
-      size_t row)
+check(const struct mapi_authn *a, const char *header, enum who want, size_t row)
 {
 	struct mapi_identity id;
 	enum mapi_err err;
@@ -34,7 +38,8 @@ check(const struct mapi_authn *a, const char *header, enum who want,
 		return;
 	}
 	if (err != MAPI_OK) {
-		fail_msg("row %zu: %s rejected", row, header ? header : "(none)");
+		fail_msg("row %zu: %s rejected", row,
+		         header ? header : "(none)");
 	}
 	switch (want) {
 	case ANON:
@@ -53,8 +58,8 @@ check(const struct mapi_authn *a, const char *header, enum who want,
 	case SA:
 		assert_string_equal(id.username,
 		                    "system:serviceaccount:default:app");
-		assert_true(mapi_identity_has_group(&id,
-		                                    "system:serviceaccounts"));
+		assert_true(
+			mapi_identity_has_group(&id, "system:serviceaccounts"));
 		break;
 	default:
 		break;
@@ -133,9 +138,9 @@ test_authn_without_validator_rejects_other_tokens(void **state)
 
 	(void)state;
 	assert_int_equal(mapi_authn_new(ADMIN, true, &a), MAPI_OK);
-	assert_int_equal(mapi_authn_authenticate(a, "Bearer sa-token", &id,
-	                                         NULL),
-	                 MAPI_EUNAUTHORIZED);
+	assert_int_equal(
+		mapi_authn_authenticate(a, "Bearer sa-token", &id, NULL),
+		MAPI_EUNAUTHORIZED);
 	mapi_authn_set_token_validator(a, NULL, NULL);
 	assert_int_equal(mapi_authn_authenticate(a, "Bearer " ADMIN, &id, NULL),
 	                 MAPI_OK);

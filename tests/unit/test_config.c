@@ -78,7 +78,7 @@ test_config_good_values(void **state)
 	}
 	{
 		const char *a[] = { "--port-file", "/tmp/p", "--state-dir=/s",
-			            "--threads", "3", NULL };
+			            "--threads",   "3",      NULL };
 		assert_int_equal(parse(a, &c, &d), MAPI_OK);
 		assert_string_equal(c.port_file, "/tmp/p");
 		assert_string_equal(c.state_dir, "/s");
@@ -104,26 +104,38 @@ test_config_good_values(void **state)
 		assert_true(c.anonymous_auth);
 	}
 	{
-		const char *a[] = { "--token-min-ttl", "1s", "--token-max-ttl=2h",
-			            "--token-default-ttl", "1h30m", NULL };
+		const char *a[] = {
+			"--token-min-ttl",     "1s",    "--token-max-ttl=2h",
+			"--token-default-ttl", "1h30m", NULL
+		};
 		assert_int_equal(parse(a, &c, &d), MAPI_OK);
 		assert_int_equal(c.token_min_ttl_ns, 1000000000);
-		assert_int_equal(c.token_max_ttl_ns, INT64_C(7200) * 1000000000);
+		assert_int_equal(c.token_max_ttl_ns,
+		                 INT64_C(7200) * 1000000000);
 		assert_int_equal(c.token_default_ttl_ns,
 		                 INT64_C(5400) * 1000000000);
 	}
 	{
-		const char *a[] = { "--clock", "frozen:2024-01-01T00:00:00Z",
-			            "--clock-rate", "0.5", "--seed", "42", NULL };
+		const char *a[] = { "--clock",
+			            "frozen:2024-01-01T00:00:00Z",
+			            "--clock-rate",
+			            "0.5",
+			            "--seed",
+			            "42",
+			            NULL };
 		assert_int_equal(parse(a, &c, &d), MAPI_OK);
-		assert_string_equal(c.clock_spec, "frozen:2024-01-01T00:00:00Z");
+		assert_string_equal(c.clock_spec,
+		                    "frozen:2024-01-01T00:00:00Z");
 		assert_int_equal(c.clock_rate_milli, 500);
 		assert_true(c.seed_set);
 		assert_int_equal(c.seed, 42);
 	}
 	{
-		const char *a[] = { "--signing-alg", "ES256", "--log-format=json",
-			            "--issuer", "https://kubernetes.default.svc",
+		const char *a[] = { "--signing-alg",
+			            "ES256",
+			            "--log-format=json",
+			            "--issuer",
+			            "https://kubernetes.default.svc",
 			            NULL };
 		assert_int_equal(parse(a, &c, &d), MAPI_OK);
 		assert_int_equal(c.signing_alg, MAPI_SIGNING_ES256);
@@ -131,8 +143,11 @@ test_config_good_values(void **state)
 		assert_string_equal(c.issuer, "https://kubernetes.default.svc");
 	}
 	{
-		const char *a[] = { "--serviceaccount-pod", "default/p1",
-			            "--api-audiences=a,b", "--fixtures", "f.json",
+		const char *a[] = { "--serviceaccount-pod",
+			            "default/p1",
+			            "--api-audiences=a,b",
+			            "--fixtures",
+			            "f.json",
 			            NULL };
 		assert_int_equal(parse(a, &c, &d), MAPI_OK);
 		assert_string_equal(c.serviceaccount_pod, "default/p1");
@@ -140,7 +155,8 @@ test_config_good_values(void **state)
 		assert_string_equal(c.fixtures, "f.json");
 	}
 	{
-		const char *a[] = { "-h", "--version", "--insecure-http", NULL };
+		const char *a[] = { "-h", "--version", "--insecure-http",
+			            NULL };
 		assert_int_equal(parse(a, &c, &d), MAPI_OK);
 		assert_true(c.help);
 		assert_true(c.version);
@@ -165,7 +181,8 @@ test_config_bad_values_leave_output_unchanged(void **state)
 		  "--listen: invalid value \"127.0.0.1\"" },
 		{ { "--listen", "127.0.0.1:65536" },
 		  "--listen: invalid value \"127.0.0.1:65536\"" },
-		{ { "--listen", "::1:80" }, "--listen: invalid value \"::1:80\"" },
+		{ { "--listen", "::1:80" },
+		  "--listen: invalid value \"::1:80\"" },
 		{ { "--threads", "0" }, "--threads: invalid value \"0\"" },
 		{ { "--threads", "-1" }, "--threads: invalid value \"-1\"" },
 		{ { "--threads=x" }, "--threads: invalid value \"x\"" },
@@ -180,12 +197,14 @@ test_config_bad_values_leave_output_unchanged(void **state)
 		{ { "--token-min-ttl", "0s" },
 		  "--token-min-ttl: invalid value \"0s\"" },
 		{ { "--clock", "later" }, "--clock: invalid value \"later\"" },
-		{ { "--clock-rate", "0" }, "--clock-rate: invalid value \"0\"" },
+		{ { "--clock-rate", "0" },
+		  "--clock-rate: invalid value \"0\"" },
 		{ { "--clock-rate", "1.0001" },
 		  "--clock-rate: invalid value \"1.0001\"" },
 		{ { "--signing-alg", "HS256" },
 		  "--signing-alg: invalid value \"HS256\"" },
-		{ { "--log-format", "xml" }, "--log-format: invalid value \"xml\"" },
+		{ { "--log-format", "xml" },
+		  "--log-format: invalid value \"xml\"" },
 		{ { "--seed", "abc" }, "--seed: invalid value \"abc\"" },
 		{ { "--serviceaccount-pod", "p1" },
 		  "--serviceaccount-pod: invalid value \"p1\"" },
@@ -214,17 +233,17 @@ test_config_kube_version_parts(void **state)
 	unsigned minor = 7;
 
 	(void)state;
-	assert_int_equal(mapi_config_parse_kube_version("v1.33.1-mock", &major,
-	                                                &minor),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_config_parse_kube_version("v1.33.1-mock", &major, &minor),
+		MAPI_OK);
 	assert_int_equal(major, 1);
 	assert_int_equal(minor, 33);
-	assert_int_equal(mapi_config_parse_kube_version("v1.x.1", &major,
-	                                                &minor),
-	                 MAPI_EINVAL);
-	assert_int_equal(mapi_config_parse_kube_version("v1.2.3-", &major,
-	                                                &minor),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_config_parse_kube_version("v1.x.1", &major, &minor),
+		MAPI_EINVAL);
+	assert_int_equal(
+		mapi_config_parse_kube_version("v1.2.3-", &major, &minor),
+		MAPI_EINVAL);
 	assert_int_equal(minor, 33);
 	assert_non_null(strstr(mapi_config_usage(), "--print-env"));
 }

@@ -31,10 +31,10 @@ struct row {
 	const char *rest;
 };
 
-#define OK MAPI_OK
-#define NF MAPI_ENOTFOUND
+#define OK  MAPI_OK
+#define NF  MAPI_ENOTFOUND
 #define BAD MAPI_EINVAL
-#define R MAPI_EP_RESOURCE
+#define R   MAPI_EP_RESOURCE
 
 static const struct row rows[] = {
 	/* Non-resource endpoints. */
@@ -43,11 +43,13 @@ static const struct row rows[] = {
 	{ "POST", "/version", NULL, OK, MAPI_EP_VERSION, "post" },
 	{ "GET", "/version/", NULL, NF },
 	{ "GET", "/healthz", NULL, OK, MAPI_EP_HEALTHZ, "get" },
-	{ "GET", "/healthz/ping", NULL, OK, MAPI_EP_HEALTHZ, "get", .rest = "ping" },
+	{ "GET", "/healthz/ping", NULL, OK, MAPI_EP_HEALTHZ, "get",
+	  .rest = "ping" },
 	{ "GET", "/healthz/poststarthook/x", NULL, OK, MAPI_EP_HEALTHZ, "get",
 	  .rest = "poststarthook/x" },
 	{ "GET", "/livez", "verbose", OK, MAPI_EP_LIVEZ, "get" },
-	{ "GET", "/readyz/etcd", NULL, OK, MAPI_EP_READYZ, "get", .rest = "etcd" },
+	{ "GET", "/readyz/etcd", NULL, OK, MAPI_EP_READYZ, "get",
+	  .rest = "etcd" },
 	{ "GET", "/api", NULL, OK, MAPI_EP_API, "get" },
 	{ "GET", "/api/v1", NULL, OK, MAPI_EP_GROUP_VERSION, "get", "", "v1" },
 	{ "GET", "/api/v2", NULL, NF },
@@ -59,7 +61,8 @@ static const struct row rows[] = {
 	{ "GET", "/openapi/v2", NULL, OK, MAPI_EP_OPENAPI_V2, "get" },
 	{ "GET", "/openapi/v3", NULL, OK, MAPI_EP_OPENAPI_V3, "get" },
 	{ "GET", "/openapi/v3/apis/authentication.k8s.io/v1", "hash=X", OK,
-	  MAPI_EP_OPENAPI_V3_PATH, "get", .rest = "apis/authentication.k8s.io/v1" },
+	  MAPI_EP_OPENAPI_V3_PATH, "get",
+	  .rest = "apis/authentication.k8s.io/v1" },
 	{ "GET", "/openapi/v1", NULL, NF },
 	{ "GET", "/.well-known/openid-configuration", NULL, OK,
 	  MAPI_EP_OIDC_CONFIG, "get" },
@@ -78,8 +81,8 @@ static const struct row rows[] = {
 	{ "GET", "/api/v1/pods", "limit=500", OK, R, "list", "", "v1", "pods" },
 	{ "GET", "/api/v1/namespaces/default/pods", NULL, OK, R, "list", "",
 	  "v1", "pods", "default" },
-	{ "GET", "/api/v1/namespaces/default/pods", "watch=true", OK, R, "watch",
-	  "", "v1", "pods", "default" },
+	{ "GET", "/api/v1/namespaces/default/pods", "watch=true", OK, R,
+	  "watch", "", "v1", "pods", "default" },
 	{ "GET", "/api/v1/namespaces/default/pods", "a=b&watch=1", OK, R,
 	  "watch", "", "v1", "pods", "default" },
 	{ "GET", "/api/v1/namespaces/default/pods", "watch=false", OK, R,
@@ -116,24 +119,25 @@ static const struct row rows[] = {
 	/* Cluster-scoped. */
 	{ "GET", "/api/v1/nodes/n1", NULL, OK, R, "get", "", "v1", "nodes", "",
 	  "n1" },
-	{ "GET", "/api/v1/nodes/n1/proxy", NULL, OK, R, "get", "", "v1", "nodes",
-	  "", "n1", "proxy" },
+	{ "GET", "/api/v1/nodes/n1/proxy", NULL, OK, R, "get", "", "v1",
+	  "nodes", "", "n1", "proxy" },
 	/* Groups. */
 	{ "POST", "/apis/authentication.k8s.io/v1/tokenreviews", NULL, OK, R,
 	  "create", "authentication.k8s.io", "v1", "tokenreviews" },
 	{ "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
 	  NULL, OK, R, "create", "authorization.k8s.io", "v1",
 	  "selfsubjectaccessreviews" },
-	{ "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/"
-	          "rolebindings",
+	{ "POST",
+	  "/apis/rbac.authorization.k8s.io/v1/namespaces/default/"
+	  "rolebindings",
 	  "fieldManager=kubectl-create&fieldValidation=Strict", OK, R, "create",
 	  "rbac.authorization.k8s.io", "v1", "rolebindings", "default" },
 	{ "GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles/view", NULL,
 	  OK, R, "get", "rbac.authorization.k8s.io", "v1", "clusterroles", "",
 	  "view" },
 	/* Percent-decoding and what is refused. */
-	{ "GET", "/api/v1/namespaces/default/pods/a%2Db", NULL, OK, R, "get", "",
-	  "v1", "pods", "default", "a-b" },
+	{ "GET", "/api/v1/namespaces/default/pods/a%2Db", NULL, OK, R, "get",
+	  "", "v1", "pods", "default", "a-b" },
 	{ "GET", "/api/v1/namespaces/default/pods/a%2Fb", NULL, NF },
 	{ "GET", "/api/v1/namespaces/default/pods/a%2fb", NULL, NF },
 	{ "GET", "/api/v1/namespaces/default/pods/a%00b", NULL, NF },
@@ -153,8 +157,7 @@ static const struct row rows[] = {
 };
 
 static void
-check_field(const char *what, const char *got, const char *want,
-            size_t row)
+check_field(const char *what, const char *got, const char *want, size_t row)
 {
 	if (strcmp(got, want != NULL ? want : "") != 0) {
 		fail_msg("row %zu: %s is \"%s\", want \"%s\"", row, what, got,
@@ -201,7 +204,8 @@ test_router_table(void **state)
 		check_field("subresource", r.ref.subresource, w->sub, i);
 		check_field("rest", r.rest, w->rest, i);
 		if (r.resource_request) {
-			assert_string_equal(mapi_verb_name(r.verb), r.verb_name);
+			assert_string_equal(mapi_verb_name(r.verb),
+			                    r.verb_name);
 		} else {
 			assert_int_equal(r.verb, MAPI_VERB_NONE);
 		}

@@ -13,8 +13,9 @@
 #include "server/status.h"
 #include "th.h"
 
-#define ENVELOPE "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{}," \
-	         "\"status\":\"Failure\","
+#define ENVELOPE                                                      \
+	"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{}," \
+	"\"status\":\"Failure\","
 
 /* resp's body must be exactly json + "\n", as application/json, with code. */
 static void
@@ -95,14 +96,15 @@ test_status_not_found_and_already_exists(void **state)
 	              ENVELOPE "\"message\":\"pods \\\"p1\\\" not found\","
 	                       "\"reason\":\"NotFound\",\"details\":{\"name\":"
 	                       "\"p1\",\"kind\":\"pods\"},\"code\":404}");
-	assert_int_equal(mapi_status_already_exists(&r, "", "serviceaccounts",
-	                                            "x"),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_status_already_exists(&r, "", "serviceaccounts", "x"),
+		MAPI_OK);
 	expect_status(&r, 409,
-	              ENVELOPE "\"message\":\"serviceaccounts \\\"x\\\" already "
-	                       "exists\",\"reason\":\"AlreadyExists\","
-	                       "\"details\":{\"name\":\"x\",\"kind\":"
-	                       "\"serviceaccounts\"},\"code\":409}");
+	              ENVELOPE
+	              "\"message\":\"serviceaccounts \\\"x\\\" already "
+	              "exists\",\"reason\":\"AlreadyExists\","
+	              "\"details\":{\"name\":\"x\",\"kind\":"
+	              "\"serviceaccounts\"},\"code\":409}");
 	assert_int_equal(mapi_status_not_found(&r, "rbac.authorization.k8s.io",
 	                                       "roles", "r"),
 	                 MAPI_OK);
@@ -128,12 +130,13 @@ test_status_conflict_message(void **state)
 	                                      "again"),
 	                 MAPI_OK);
 	expect_status(&r, 409,
-	              ENVELOPE "\"message\":\"Operation cannot be fulfilled on "
-	                       "pods \\\"p\\\": the object has been modified; "
-	                       "please apply your changes to the latest version "
-	                       "and try again\",\"reason\":\"Conflict\","
-	                       "\"details\":{\"name\":\"p\",\"kind\":\"pods\"},"
-	                       "\"code\":409}");
+	              ENVELOPE
+	              "\"message\":\"Operation cannot be fulfilled on "
+	              "pods \\\"p\\\": the object has been modified; "
+	              "please apply your changes to the latest version "
+	              "and try again\",\"reason\":\"Conflict\","
+	              "\"details\":{\"name\":\"p\",\"kind\":\"pods\"},"
+	              "\"code\":409}");
 }
 
 static void
@@ -156,12 +159,14 @@ test_status_invalid_matches_reference(void **state)
 	expect_status(
 		&r, 422,
 		"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
-		"\"status\":\"Failure\",\"message\":\"TokenRequest.authentication"
+		"\"status\":\"Failure\",\"message\":\"TokenRequest."
+	        "authentication"
 		".k8s.io \\\"\\\" is invalid: spec.expirationSeconds: Invalid "
 		"value: 60: may not specify a duration less than 10 minutes\","
 		"\"reason\":\"Invalid\",\"details\":{\"group\":\"authentication"
 		".k8s.io\",\"kind\":\"TokenRequest\",\"causes\":[{\"reason\":"
-		"\"FieldValueInvalid\",\"message\":\"Invalid value: 60: may not "
+		"\"FieldValueInvalid\",\"message\":\"Invalid value: 60: may "
+	        "not "
 		"specify a duration less than 10 minutes\",\"field\":\"spec."
 		"expirationSeconds\"}]},\"code\":422}");
 }
@@ -184,19 +189,19 @@ test_status_invalid_joins_several_and_quotes_strings(void **state)
 	mapi_response_init(&r);
 	assert_int_equal(mapi_status_invalid(&r, "", "Pod", "p", e, 3),
 	                 MAPI_OK);
-	expect_status(
-		&r, 422,
-		ENVELOPE "\"message\":\"Pod \\\"p\\\" is invalid: [metadata."
-		         "name: Required value, spec.audiences[0]: Invalid value: "
-		         "\\\"a\\\\\\\"b\\\": bad]\",\"reason\":\"Invalid\","
-		         "\"details\":{\"name\":\"p\",\"kind\":\"Pod\",\"causes\":"
-		         "[{\"reason\":\"FieldValueRequired\",\"message\":"
-		         "\"Required value\",\"field\":\"metadata.name\"},"
-		         "{\"reason\":\"FieldValueInvalid\",\"message\":\"Invalid "
-		         "value: \\\"a\\\\\\\"b\\\": bad\",\"field\":\"spec."
-		         "audiences[0]\"},{\"reason\":\"FieldValueRequired\","
-		         "\"message\":\"Required value\",\"field\":\"metadata."
-		         "name\"}]},\"code\":422}");
+	expect_status(&r, 422,
+	              ENVELOPE
+	              "\"message\":\"Pod \\\"p\\\" is invalid: [metadata."
+	              "name: Required value, spec.audiences[0]: Invalid value: "
+	              "\\\"a\\\\\\\"b\\\": bad]\",\"reason\":\"Invalid\","
+	              "\"details\":{\"name\":\"p\",\"kind\":\"Pod\",\"causes\":"
+	              "[{\"reason\":\"FieldValueRequired\",\"message\":"
+	              "\"Required value\",\"field\":\"metadata.name\"},"
+	              "{\"reason\":\"FieldValueInvalid\",\"message\":\"Invalid "
+	              "value: \\\"a\\\\\\\"b\\\": bad\",\"field\":\"spec."
+	              "audiences[0]\"},{\"reason\":\"FieldValueRequired\","
+	              "\"message\":\"Required value\",\"field\":\"metadata."
+	              "name\"}]},\"code\":422}");
 }
 
 static void
@@ -206,55 +211,74 @@ test_status_forbidden_forms(void **state)
 		struct mapi_forbidden f;
 		const char *json;
 	} rows[] = {
-		{ { .user = "system:serviceaccount:ns:sa", .verb = "list",
-		    .resource_request = true, .group = "", .resource = "pods",
+		{ { .user = "system:serviceaccount:ns:sa",
+		    .verb = "list",
+		    .resource_request = true,
+		    .group = "",
+		    .resource = "pods",
 		    .ns = "default" },
 		  "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
-		  "\"status\":\"Failure\",\"message\":\"pods is forbidden: User "
+		  "\"status\":\"Failure\",\"message\":\"pods is forbidden: "
+		  "User "
 		  "\\\"system:serviceaccount:ns:sa\\\" cannot list resource "
 		  "\\\"pods\\\" in API group \\\"\\\" in the namespace "
 		  "\\\"default\\\"\",\"reason\":\"Forbidden\",\"details\":"
 		  "{\"kind\":\"pods\"},\"code\":403}" },
-		{ { .user = "u", .verb = "list", .resource_request = true,
+		{ { .user = "u",
+		    .verb = "list",
+		    .resource_request = true,
 		    .resource = "pods" },
 		  ENVELOPE "\"message\":\"pods is forbidden: User \\\"u\\\" "
 		           "cannot list resource \\\"pods\\\" in API group "
 		           "\\\"\\\" at the cluster scope\",\"reason\":"
 		           "\"Forbidden\",\"details\":{\"kind\":\"pods\"},"
 		           "\"code\":403}" },
-		{ { .user = "u", .verb = "create", .resource_request = true,
-		    .group = "", .resource = "serviceaccounts",
-		    .subresource = "token", .ns = "default", .name = "app-sa" },
-		  ENVELOPE "\"message\":\"serviceaccounts \\\"app-sa\\\" is "
-		           "forbidden: User \\\"u\\\" cannot create resource "
-		           "\\\"serviceaccounts/token\\\" in API group \\\"\\\" "
-		           "in the namespace \\\"default\\\"\",\"reason\":"
-		           "\"Forbidden\",\"details\":{\"name\":\"app-sa\","
-		           "\"kind\":\"serviceaccounts\"},\"code\":403}" },
-		{ { .user = "u", .verb = "create", .resource_request = true,
+		{ { .user = "u",
+		    .verb = "create",
+		    .resource_request = true,
+		    .group = "",
+		    .resource = "serviceaccounts",
+		    .subresource = "token",
+		    .ns = "default",
+		    .name = "app-sa" },
+		  ENVELOPE
+		  "\"message\":\"serviceaccounts \\\"app-sa\\\" is "
+		  "forbidden: User \\\"u\\\" cannot create resource "
+		  "\\\"serviceaccounts/token\\\" in API group \\\"\\\" "
+		  "in the namespace \\\"default\\\"\",\"reason\":"
+		  "\"Forbidden\",\"details\":{\"name\":\"app-sa\","
+		  "\"kind\":\"serviceaccounts\"},\"code\":403}" },
+		{ { .user = "u",
+		    .verb = "create",
+		    .resource_request = true,
 		    .group = "authentication.k8s.io",
 		    .resource = "tokenreviews" },
-		  ENVELOPE "\"message\":\"tokenreviews.authentication.k8s.io is "
-		           "forbidden: User \\\"u\\\" cannot create resource "
-		           "\\\"tokenreviews\\\" in API group \\\"authentication"
-		           ".k8s.io\\\" at the cluster scope\",\"reason\":"
-		           "\"Forbidden\",\"details\":{\"group\":"
-		           "\"authentication.k8s.io\",\"kind\":\"tokenreviews\"},"
-		           "\"code\":403}" },
+		  ENVELOPE
+		  "\"message\":\"tokenreviews.authentication.k8s.io is "
+		  "forbidden: User \\\"u\\\" cannot create resource "
+		  "\\\"tokenreviews\\\" in API group \\\"authentication"
+		  ".k8s.io\\\" at the cluster scope\",\"reason\":"
+		  "\"Forbidden\",\"details\":{\"group\":"
+		  "\"authentication.k8s.io\",\"kind\":\"tokenreviews\"},"
+		  "\"code\":403}" },
 		{ { .user = "system:anonymous", .verb = "get", .path = "/api" },
 		  ENVELOPE "\"message\":\"forbidden: User \\\"system:anonymous"
 		           "\\\" cannot get path \\\"/api\\\"\",\"reason\":"
 		           "\"Forbidden\",\"details\":{},\"code\":403}" },
-		{ { .user = "u", .verb = "get", .resource_request = true,
-		    .resource = "nodes", .name = "n1",
+		{ { .user = "u",
+		    .verb = "get",
+		    .resource_request = true,
+		    .resource = "nodes",
+		    .name = "n1",
 		    .reason = "RBAC: clusterrole.rbac.authorization.k8s.io "
 		              "\"x\" not found" },
-		  ENVELOPE "\"message\":\"nodes \\\"n1\\\" is forbidden: User "
-		           "\\\"u\\\" cannot get resource \\\"nodes\\\" in API "
-		           "group \\\"\\\" at the cluster scope: RBAC: "
-		           "clusterrole.rbac.authorization.k8s.io \\\"x\\\" not "
-		           "found\",\"reason\":\"Forbidden\",\"details\":{\"name"
-		           "\":\"n1\",\"kind\":\"nodes\"},\"code\":403}" },
+		  ENVELOPE
+		  "\"message\":\"nodes \\\"n1\\\" is forbidden: User "
+		  "\\\"u\\\" cannot get resource \\\"nodes\\\" in API "
+		  "group \\\"\\\" at the cluster scope: RBAC: "
+		  "clusterrole.rbac.authorization.k8s.io \\\"x\\\" not "
+		  "found\",\"reason\":\"Forbidden\",\"details\":{\"name"
+		  "\":\"n1\",\"kind\":\"nodes\"},\"code\":403}" },
 	};
 	struct mapi_response r;
 	size_t i;
@@ -262,7 +286,8 @@ test_status_forbidden_forms(void **state)
 	(void)state;
 	mapi_response_init(&r);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		assert_int_equal(mapi_status_forbidden(&r, &rows[i].f), MAPI_OK);
+		assert_int_equal(mapi_status_forbidden(&r, &rows[i].f),
+		                 MAPI_OK);
 		expect_status(&r, 403, rows[i].json);
 	}
 }
@@ -277,16 +302,18 @@ test_status_fixed_messages(void **state)
 	mapi_response_init(&r);
 	assert_int_equal(mapi_status_method_not_allowed(&r), MAPI_OK);
 	expect_status(&r, 405,
-	              ENVELOPE "\"message\":\"the server does not allow this "
-	                       "method on the requested resource\",\"reason\":"
-	                       "\"MethodNotAllowed\",\"details\":{},\"code\":405}");
+	              ENVELOPE
+	              "\"message\":\"the server does not allow this "
+	              "method on the requested resource\",\"reason\":"
+	              "\"MethodNotAllowed\",\"details\":{},\"code\":405}");
 	assert_int_equal(mapi_status_unsupported_media_type(&r), MAPI_OK);
 	expect_status(&r, 415,
-	              ENVELOPE "\"message\":\"the body of the request was in an "
-	                       "unknown format - accepted media types include: "
-	                       "application/json, application/yaml, application/"
-	                       "vnd.kubernetes.protobuf\",\"reason\":"
-	                       "\"UnsupportedMediaType\",\"code\":415}");
+	              ENVELOPE
+	              "\"message\":\"the body of the request was in an "
+	              "unknown format - accepted media types include: "
+	              "application/json, application/yaml, application/"
+	              "vnd.kubernetes.protobuf\",\"reason\":"
+	              "\"UnsupportedMediaType\",\"code\":415}");
 	assert_int_equal(mapi_status_too_large(&r, MAPI_HTTP_MAX_BODY),
 	                 MAPI_OK);
 	expect_status(&r, 413,
@@ -294,8 +321,8 @@ test_status_fixed_messages(void **state)
 	                       "is 3145728\",\"reason\":\"RequestEntityTooLarge"
 	                       "\",\"code\":413}");
 	assert_int_equal(mapi_status_bad_request(
-	                         &r, "cannot bind token to object of type /v1, "
-	                             "Kind=ConfigMap"),
+				 &r, "cannot bind token to object of type /v1, "
+				     "Kind=ConfigMap"),
 	                 MAPI_OK);
 	expect_status(&r, 400,
 	              ENVELOPE "\"message\":\"cannot bind token to object of "
@@ -310,35 +337,39 @@ test_status_fixed_messages(void **state)
 	assert_int_equal(mapi_status_bad_json(&r, "Pod", 4, body, strlen(body)),
 	                 MAPI_OK);
 	expect_status(&r, 400,
-	              ENVELOPE "\"message\":\"the object provided is "
-	                       "unrecognized (must be of type Pod): couldn't get "
-	                       "version/kind; json parse error: syntax error at "
-	                       "byte offset 4 (5b312c32)\",\"reason\":"
-	                       "\"BadRequest\",\"code\":400}");
+	              ENVELOPE
+	              "\"message\":\"the object provided is "
+	              "unrecognized (must be of type Pod): couldn't get "
+	              "version/kind; json parse error: syntax error at "
+	              "byte offset 4 (5b312c32)\",\"reason\":"
+	              "\"BadRequest\",\"code\":400}");
 	assert_int_equal(mapi_status_bad_json(&r, "Pod", 0, "", 0), MAPI_OK);
 	expect_status(&r, 400,
-	              ENVELOPE "\"message\":\"the object provided is "
-	                       "unrecognized (must be of type Pod): couldn't get "
-	                       "version/kind; json parse error: syntax error at "
-	                       "byte offset 0 (\\u003cempty\\u003e)\",\"reason\":"
-	                       "\"BadRequest\",\"code\":400}");
+	              ENVELOPE
+	              "\"message\":\"the object provided is "
+	              "unrecognized (must be of type Pod): couldn't get "
+	              "version/kind; json parse error: syntax error at "
+	              "byte offset 0 (\\u003cempty\\u003e)\",\"reason\":"
+	              "\"BadRequest\",\"code\":400}");
 	memset(body, 'x', 40);
 	body[0] = '{';
 	body[40] = '\0';
 	assert_int_equal(mapi_status_bad_json(&r, "Pod", 40, body, 40),
 	                 MAPI_OK);
 	expect_status(&r, 400,
-	              ENVELOPE "\"message\":\"the object provided is "
-	                       "unrecognized (must be of type Pod): couldn't get "
-	                       "version/kind; json parse error: syntax error at "
-	                       "byte offset 40 ({xxxxxxxxxxxxxxxxxxxxxxxxxxxxx "
-	                       "...)\",\"reason\":\"BadRequest\",\"code\":400}");
+	              ENVELOPE
+	              "\"message\":\"the object provided is "
+	              "unrecognized (must be of type Pod): couldn't get "
+	              "version/kind; json parse error: syntax error at "
+	              "byte offset 40 ({xxxxxxxxxxxxxxxxxxxxxxxxxxxxx "
+	              "...)\",\"reason\":\"BadRequest\",\"code\":400}");
 }
 
 static void
 test_status_format_success_and_retry_after(void **state)
 {
-	struct mapi_status_details d = { .name = "p", .kind = "pods",
+	struct mapi_status_details d = { .name = "p",
+		                         .kind = "pods",
 		                         .uid = "u-1",
 		                         .retry_after_seconds = 3 };
 	char *json = NULL;
@@ -348,11 +379,11 @@ test_status_format_success_and_retry_after(void **state)
 	assert_int_equal(mapi_status_format(MAPI_OK, NULL, &d, &json, &code),
 	                 MAPI_OK);
 	assert_int_equal(code, 200);
-	assert_string_equal(json,
-	                    "{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-	                    "\"metadata\":{},\"status\":\"Success\",\"details\":"
-	                    "{\"name\":\"p\",\"kind\":\"pods\",\"uid\":\"u-1\","
-	                    "\"retryAfterSeconds\":3},\"code\":200}");
+	assert_string_equal(
+		json, "{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+		      "\"metadata\":{},\"status\":\"Success\",\"details\":"
+		      "{\"name\":\"p\",\"kind\":\"pods\",\"uid\":\"u-1\","
+		      "\"retryAfterSeconds\":3},\"code\":200}");
 	free(json);
 	json = NULL;
 	assert_int_equal(mapi_status_format(MAPI_ETOOMANY, "slow down", NULL,
@@ -391,9 +422,9 @@ test_status_plain_text_bodies(void **state)
 	assert_int_equal(r.code, 404);
 	assert_string_equal(r.content_type, "text/plain; charset=utf-8");
 	assert_string_equal(r.body, "404 page not found\n");
-	assert_string_equal(mapi_response_find_header(&r,
-	                                              "x-content-type-options"),
-	                    "nosniff");
+	assert_string_equal(
+		mapi_response_find_header(&r, "x-content-type-options"),
+		"nosniff");
 	mapi_response_fini(&r);
 	mapi_response_init(&r);
 	assert_int_equal(mapi_status_too_many_requests_text(&r, 1), MAPI_OK);
