@@ -742,6 +742,10 @@ mapi_http_start(const struct mapi_http_config *cfg, struct mapi_http **out_http,
 	if (cfg->error_log) {
 		flags |= MHD_USE_ERROR_LOG;
 	}
+	/*
+	 * From here MHD owns the socket: it closes it on stop and also when
+	 * MHD_start_daemon() fails (checked with strace on 0.9.75).
+	 */
 	if (http->cert_pem != NULL) {
 		http->daemon = MHD_start_daemon(
 			flags, 0, NULL, NULL, on_access, http,
@@ -764,13 +768,13 @@ mapi_http_start(const struct mapi_http_config *cfg, struct mapi_http **out_http,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
 			MHD_OPTION_END);
 	}
+	fd = -1;
 	if (http->daemon == NULL) {
 		mapi_diag_set(diag, "http: cannot start the server (bad TLS "
 		                    "certificate or key?)");
 		err = MAPI_EIO;
 		goto out;
 	}
-	fd = -1; /* the daemon closes it on stop */
 	*out_http = http;
 	http = NULL;
 	err = MAPI_OK;
