@@ -160,13 +160,13 @@ test_status_invalid_matches_reference(void **state)
 		&r, 422,
 		"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
 		"\"status\":\"Failure\",\"message\":\"TokenRequest."
-	        "authentication"
+		"authentication"
 		".k8s.io \\\"\\\" is invalid: spec.expirationSeconds: Invalid "
 		"value: 60: may not specify a duration less than 10 minutes\","
 		"\"reason\":\"Invalid\",\"details\":{\"group\":\"authentication"
 		".k8s.io\",\"kind\":\"TokenRequest\",\"causes\":[{\"reason\":"
 		"\"FieldValueInvalid\",\"message\":\"Invalid value: 60: may "
-	        "not "
+		"not "
 		"specify a duration less than 10 minutes\",\"field\":\"spec."
 		"expirationSeconds\"}]},\"code\":422}");
 }
@@ -412,6 +412,35 @@ test_status_json_escapes_like_go(void **state)
 }
 
 static void
+test_status_from_diag_uses_message_or_reason(void **state)
+{
+	struct mapi_diag d = { 0 };
+	struct mapi_response r;
+
+	(void)state;
+	mapi_response_init(&r);
+	mapi_diag_set(&d, "too old resource version: %d (%d)", 1, 5);
+	assert_int_equal(mapi_status_from_diag(&r, MAPI_EGONE, &d), MAPI_OK);
+	expect_status(&r, 410,
+	              ENVELOPE
+	              "\"message\":\"too old resource version: 1 (5)\","
+	              "\"reason\":\"Expired\",\"code\":410}");
+	assert_int_equal(mapi_status_from_diag(&r, MAPI_EUNAVAILABLE, NULL),
+	                 MAPI_OK);
+	expect_status(&r, 503,
+	              ENVELOPE "\"message\":\"ServiceUnavailable\",\"reason\":"
+	                       "\"ServiceUnavailable\",\"code\":503}");
+	mapi_diag_set(&d, "disk on fire");
+	assert_int_equal(mapi_status_from_diag(&r, MAPI_EIO, &d), MAPI_OK);
+	expect_status(&r, 500,
+	              ENVELOPE
+	              "\"message\":\"Internal error occurred: disk on "
+	              "fire\",\"reason\":\"InternalError\",\"details\":"
+	              "{\"causes\":[{\"message\":\"disk on fire\"}]},"
+	              "\"code\":500}");
+}
+
+static void
 test_status_plain_text_bodies(void **state)
 {
 	struct mapi_response r;
@@ -450,6 +479,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_status_fixed_messages),
 		cmocka_unit_test(test_status_format_success_and_retry_after),
 		cmocka_unit_test(test_status_json_escapes_like_go),
+		cmocka_unit_test(test_status_from_diag_uses_message_or_reason),
 		cmocka_unit_test(test_status_plain_text_bodies),
 	};
 
