@@ -1,48 +1,105 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mockapi: a mock Kubernetes API server for ServiceAccount token tests.
- * This file is the command line: flags → config → server; signals; ready line.
+ * This file is the command line: flags → config → server; signals; the
+ * ready line (or --print-env); exit status 0 on SIGINT/SIGTERM, 2 on a bad
+ * flag or a server that cannot start.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mapi_version.h"
+#include "server/config.h"
+#include "server/server.h"
+
+/* Prints s as one shell word (single-quoted when it needs quoting). */
+static void
+shell_word(const char *s)
+{
+	if (s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                "0123456789/._-:+,=@")] == '\0') {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '\'') {
+			fputs("'\\''", stdout);
+		} else {
+			putchar(*s);
+		}
+	}
+	putchar('\'');
+}
 
 static void
-usage(FILE *f)
+print_env(const struct mapi_server *server)
 {
-	fputs("Usage: mockapi [OPTIONS]\n"
-	      "\n"
-	      "A mock Kubernetes API server (HTTPS) that issues and checks real\n"
-	      "ServiceAccount tokens, with a clock you can steer.\n"
-	      "\n"
-	      "Options:\n"
-	      "  -h, --help       show this help and exit\n"
-	      "      --version    print the version and exit\n"
-	      "\n"
-	      "The HTTPS server is not built yet; see README.md.\n",
-	      f);
+	int fd;
+
+	fputs("export KUBECONFIG=", stdout);
+	shell_word(mapi_server_kubeconfig_path(server));
+	fputs("\nexport KUBERNETES_SERVICE_HOST=", stdout);
+	shell_word(mapi_server_host(server));
+	printf("\nexport KUBERNETES_SERVICE_PORT=%u\n",
+	       mapi_server_port(server));
+	(void)fflush(stdout);
+	/* Close stdout so that eval "$(mockapi --print-env &)" returns. */
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)close(fd);
+	}
 }
 
 int
 main(int argc, char **argv)
 {
-	int i;
+	struct mapi_config cfg;
+	struct mapi_diag diag = { 0 };
+	struct mapi_server *server = NULL;
+	sigset_t set;
+	int sig = 0;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("mockapi %s\n", MAPI_VERSION);
-			return 0;
-		}
-		fprintf(stderr, "mockapi: unknown option %s\n", argv[i]);
-		usage(stderr);
+	if (mapi_config_parse(argc, argv, &cfg, &diag) != MAPI_OK) {
+		fprintf(stderr, "mockapi: %s (see mockapi --help)\n", diag.msg);
 		return 2;
 	}
-	fputs("mockapi: the HTTPS server is not built yet (see README.md)\n",
-	      stderr);
-	return 1;
+	if (cfg.help) {
+		fputs(mapi_config_usage(), stdout);
+		return 0;
+	}
+	if (cfg.version) {
+		printf("mockapi %s (serving Kubernetes %s)\n", MAPI_VERSION,
+		       cfg.kube_version);
+		return 0;
+	}
+
+	/* Block the stop signals in every thread; this one waits for them. */
+	(void)sigemptyset(&set);
+	(void)sigaddset(&set, SIGINT);
+	(void)sigaddset(&set, SIGTERM);
+	(void)pthread_sigmask(SIG_BLOCK, &set, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	if (mapi_server_start(&cfg, &server, &diag) != MAPI_OK) {
+		fprintf(stderr, "mockapi: %s\n", diag.msg);
+		return 2;
+	}
+	if (cfg.print_env) {
+		print_env(server);
+	} else {
+		printf("mockapi: serving %s (export KUBECONFIG=%s)\n",
+		       mapi_server_url(server),
+		       mapi_server_kubeconfig_path(server));
+		(void)fflush(stdout);
+	}
+	while (sigwait(&set, &sig) != 0) {
+		/* sigwait only fails for a bad set; retry is harmless. */
+	}
+	mapi_server_stop(server);
+	return 0;
 }

@@ -143,3 +143,21 @@ th_run(const char *cmd, char **out_stdout)
 	}
 	return WEXITSTATUS(status);
 }
+
+void
+th_make_test_pki(const char *dir)
+{
+	const char *lib = getenv("MOCKAPI_TEST_LIB");
+	char cmd[4096];
+	int rc;
+
+	if (lib == NULL) {
+		fail_msg("MOCKAPI_TEST_LIB is not set (run through meson test)");
+	}
+	(void)snprintf(cmd, sizeof(cmd), "sh '%s/make-test-pki.sh' '%s'", lib,
+	               dir);
+	rc = th_run(cmd, NULL);
+	if (rc != 0) {
+		fail_msg("make-test-pki.sh failed (%d)", rc);
+	}
+}

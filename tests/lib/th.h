@@ -34,6 +34,14 @@ void th_rmtree(const char *path);
  */
 int th_run(const char *cmd, char **out_stdout);
 
+/*
+ * Makes a throwaway test CA and P-256 serving certificate (SANs 127.0.0.1,
+ * ::1, localhost) with the openssl CLI in dir: ca.crt, ca.key, tls.crt,
+ * tls.key (tests/lib/make-test-pki.sh, found through $MOCKAPI_TEST_LIB).
+ * Fails the test on error.
+ */
+void th_make_test_pki(const char *dir);
+
 /* Runs a cmocka group, honouring argv[1] as a test-name filter. */
 #define TH_MAIN(name, tests)                                                 \
 	int main(int argc, char **argv)                                      \

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * api: the handler contract every endpoint implements, and the handlers.
+ *
+ * server.c routes a request (server/router), authenticates it
+ * (auth/authn), authorizes it, and then calls the ONE handler its dispatch
+ * table names for (endpoint, group, resource). Adding an endpoint is adding
+ * a handler here, in an api/<family>.c file, plus one row in server.c's
+ * table. A handler:
+ *   - reads the request (struct mapi_request, server/http.h), the parsed
+ *     route (struct mapi_route, server/router.h: verb, group, version,
+ *     resource, namespace, name, subresource) and the caller
+ *     (struct mapi_identity, auth/authn.h) from the call;
+ *   - answers through the response setters (server/http.h) and, for every
+ *     error, the Status builders (server/status.h) — never a hand-chosen
+ *     code;
+ *   - runs on an HTTP pool thread, concurrently with itself.
+ * Everything in struct mapi_call is borrowed for the duration of the call.
+ */
+
+struct mapi_identity;
+struct mapi_request;
+struct mapi_response;
+struct mapi_route;
+struct mapi_server;
+
+struct mapi_call {
+	const struct mapi_request *req;
+	const struct mapi_route *route;
+	const struct mapi_identity *id;
+	struct mapi_server *server; /* mapi_server_config(), _clock(), ... */
+};
+
+typedef void mapi_api_handler_fn(const struct mapi_call *call,
+                                 struct mapi_response *resp);
+
+/* api/version.c */
+
+/*
+ * GET /version: version.Info from --kube-version, indented as
+ * kube-apiserver's WriteRawJSON does; other methods → 405 Status.
+ */
+mapi_api_handler_fn mapi_api_version;
+
+/*
+ * GET /healthz, /livez, /readyz and their /<check> forms: "ok"
+ * (text/plain); ?verbose lists the checks as "[+]<check> ok" lines plus
+ * "<endpoint> check passed"; an unknown check → "404 page not found".
+ */
+mapi_api_handler_fn mapi_api_health;

@@ -1,0 +1,811 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* strcasecmp, strndup */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "server/status.h"
+
+/* TLS 1.2 minimum, as kube-apiserver's default (--tls-min-version). */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+struct mapi_http {
+	struct MHD_Daemon *daemon;
+	unsigned port;
+	mapi_http_handler_fn *handler;
+	void *handler_payload;
+	mapi_http_log_fn *log;
+	void *log_payload;
+	char *cert_pem; /* MHD keeps pointers to these until stop */
+	char *key_pem;
+};
+
+/* Per-request state: allocated at the request line, freed on completion. */
+struct request_state {
+	char *uri;    /* raw request target as sent */
+	char *path;   /* points into a copy: raw path */
+	char *query;  /* raw query, or "" */
+	bool started; /* the first access callback has been seen */
+	bool too_large;
+	char *body;
+	size_t body_len;
+	size_t body_cap;
+	struct timespec t0;
+};
+
+/* ---- pure parts: request accessors, response setters ---- */
+
+const char *
+mapi_request_header(const struct mapi_request *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->n_headers; i++) {
+		if (strcasecmp(req->headers[i].name, name) == 0) {
+			return req->headers[i].value;
+		}
+	}
+	return NULL;
+}
+
+const char *
+mapi_request_query(const struct mapi_request *req, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < req->n_params; i++) {
+		if (strcmp(req->params[i].name, key) == 0) {
+			return req->params[i].value;
+		}
+	}
+	return NULL;
+}
+
+void
+mapi_response_init(struct mapi_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+}
+
+void
+mapi_response_fini(struct mapi_response *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+	if (resp->stream_free != NULL) {
+		resp->stream_free(resp->stream_payload);
+	}
+	resp->stream_read = NULL;
+	resp->stream_free = NULL;
+	resp->stream_payload = NULL;
+}
+
+enum mapi_err
+mapi_response_adopt_body(struct mapi_response *resp, int code,
+                         const char *content_type, char *body, size_t len)
+{
+	if (content_type == NULL ||
+	    strlen(content_type) >= sizeof(resp->content_type)) {
+		free(body);
+		return MAPI_EINVAL;
+	}
+	mapi_response_fini(resp);
+	resp->code = code;
+	(void)snprintf(resp->content_type, sizeof(resp->content_type), "%s",
+	               content_type);
+	resp->body = body;
+	resp->body_len = len;
+	return MAPI_OK;
+}
+
+enum mapi_err
+mapi_response_set_body(struct mapi_response *resp, int code,
+                       const char *content_type, const void *body, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL) {
+		return MAPI_ENOMEM;
+	}
+	if (len > 0) {
+		memcpy(copy, body, len);
+	}
+	copy[len] = '\0';
+	return mapi_response_adopt_body(resp, code, content_type, copy, len);
+}
+
+enum mapi_err
+mapi_response_add_header(struct mapi_response *resp, const char *name,
+                         const char *value)
+{
+	size_t i = resp->n_headers;
+
+	if (i >= MAPI_RESPONSE_MAX_HEADERS) {
+		return MAPI_ETOOMANY;
+	}
+	if (strlen(name) >= sizeof(resp->headers[i].name) ||
+	    strlen(value) >= sizeof(resp->headers[i].value) ||
+	    strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL ||
+	    name[0] == '\0') {
+		return MAPI_EINVAL;
+	}
+	(void)snprintf(resp->headers[i].name, sizeof(resp->headers[i].name),
+	               "%s", name);
+	(void)snprintf(resp->headers[i].value, sizeof(resp->headers[i].value),
+	               "%s", value);
+	resp->n_headers++;
+	return MAPI_OK;
+}
+
+const char *
+mapi_response_find_header(const struct mapi_response *resp, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < resp->n_headers; i++) {
+		if (strcasecmp(resp->headers[i].name, name) == 0) {
+			return resp->headers[i].value;
+		}
+	}
+	return NULL;
+}
+
+void
+mapi_response_set_stream(struct mapi_response *resp, int code,
+                         const char *content_type, mapi_stream_read_fn *read_fn,
+                         mapi_stream_free_fn *free_fn, void *payload)
+{
+	mapi_response_fini(resp);
+	resp->code = code;
+	(void)snprintf(resp->content_type, sizeof(resp->content_type), "%s",
+	               content_type != NULL ? content_type : "");
+	resp->stream_read = read_fn;
+	resp->stream_free = free_fn;
+	resp->stream_payload = payload;
+}
+
+/* ---- query decoding ---- */
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
+/*
+ * Decodes application/x-www-form-urlencoded text in place (Go's
+ * url.QueryUnescape: '+' is a space). Returns false on a bad escape.
+ */
+static bool
+form_decode(char *s)
+{
+	char *w = s;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '+') {
+			*w++ = ' ';
+		} else if (*s == '%') {
+			int hi = hexval(s[1]);
+			int lo = hi < 0 ? -1 : hexval(s[2]);
+
+			if (lo < 0) {
+				return false;
+			}
+			*w++ = (char)(hi * 16 + lo);
+			s += 2;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+	return true;
+}
+
+/*
+ * Splits a copy of the raw query into decoded pairs (at most max).
+ * Pairs with a bad escape are dropped, as Go's url.ParseQuery does.
+ */
+static size_t
+parse_query(char *q, struct mapi_http_pair *params, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+	char *tok;
+
+	for (tok = strtok_r(q, "&;", &save); tok != NULL && n < max;
+	     tok = strtok_r(NULL, "&;", &save)) {
+		char *eq = strchr(tok, '=');
+		char *val = tok + strlen(tok); /* "" inside the writable copy */
+
+		if (eq != NULL) {
+			*eq = '\0';
+			val = eq + 1;
+		}
+		if (!form_decode(tok) || !form_decode(val)) {
+			continue;
+		}
+		params[n].name = tok;
+		params[n].value = val;
+		n++;
+	}
+	return n;
+}
+
+/* ---- MHD glue ---- */
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	/* A duration, not "now": the monotonic clock, not the mock clock. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request_state *st = calloc(1, sizeof(*st));
+	char *q;
+
+	(void)cls;
+	(void)conn;
+	if (st == NULL) {
+		return NULL;
+	}
+	st->uri = strdup(uri != NULL ? uri : "");
+	if (st->uri == NULL) {
+		free(st);
+		return NULL;
+	}
+	st->path = st->uri;
+	q = strchr(st->uri, '?');
+	if (q != NULL) {
+		*q = '\0';
+		st->query = q + 1;
+	} else {
+		st->query = st->uri + strlen(st->uri);
+	}
+	st->t0.tv_sec = 0;
+	(void)clock_gettime(CLOCK_MONOTONIC, &st->t0);
+	return st;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+	struct request_state *st = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (st == NULL) {
+		return;
+	}
+	free(st->body);
+	free(st->uri);
+	free(st);
+	*con_cls = NULL;
+}
+
+struct header_walk {
+	struct mapi_http_pair *pairs;
+	size_t n;
+	bool overflow;
+};
+
+static enum MHD_Result
+collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+               const char *value)
+{
+	struct header_walk *w = cls;
+
+	(void)kind;
+	if (w->n >= MAPI_HTTP_MAX_HEADERS) {
+		w->overflow = true;
+		return MHD_NO;
+	}
+	w->pairs[w->n].name = key != NULL ? key : "";
+	w->pairs[w->n].value = value != NULL ? value : "";
+	w->n++;
+	return MHD_YES;
+}
+
+static void
+format_peer(struct MHD_Connection *conn, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci;
+	char host[INET6_ADDRSTRLEN] = "";
+
+	buf[0] = '\0';
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL) {
+		return;
+	}
+	if (ci->client_addr->sa_family == AF_INET) {
+		const struct sockaddr_in *a =
+			(const struct sockaddr_in *)(const void *)
+				ci->client_addr;
+
+		(void)inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		(void)snprintf(buf, len, "%s:%u", host, ntohs(a->sin_port));
+	} else if (ci->client_addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a =
+			(const struct sockaddr_in6 *)(const void *)
+				ci->client_addr;
+
+		(void)inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		(void)snprintf(buf, len, "[%s]:%u", host, ntohs(a->sin6_port));
+	}
+}
+
+static ssize_t
+stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct mapi_response *r = cls;
+	ssize_t n;
+
+	(void)pos;
+	n = r->stream_read(r->stream_payload, buf, max);
+	if (n == MAPI_STREAM_END) {
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	if (n < 0) {
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	return n;
+}
+
+static void
+stream_free(void *cls)
+{
+	struct mapi_response *r = cls;
+
+	if (r->stream_free != NULL) {
+		r->stream_free(r->stream_payload);
+	}
+	free(r);
+}
+
+/* Builds the MHD response from resp; takes the body/stream out of resp. */
+static struct MHD_Response *
+make_response(struct mapi_response *resp)
+{
+	struct MHD_Response *r;
+	size_t i;
+
+	if (resp->stream_read != NULL) {
+		struct mapi_response *keep = malloc(sizeof(*keep));
+
+		if (keep == NULL) {
+			return NULL;
+		}
+		*keep = *resp;
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
+		                                      stream_reader, keep,
+		                                      stream_free);
+		if (r == NULL) {
+			free(keep);
+			return NULL;
+		}
+		/* The stream now belongs to the MHD response. */
+		resp->stream_read = NULL;
+		resp->stream_free = NULL;
+		resp->stream_payload = NULL;
+	} else {
+		r = MHD_create_response_from_buffer(
+			resp->body_len,
+			resp->body != NULL ? resp->body : (char *)"",
+			resp->body != NULL ? MHD_RESPMEM_MUST_FREE
+					   : MHD_RESPMEM_PERSISTENT);
+		if (r == NULL) {
+			return NULL;
+		}
+		resp->body = NULL;
+		resp->body_len = 0;
+	}
+	if (resp->content_type[0] != '\0') {
+		(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                              resp->content_type);
+	}
+	/* kube-apiserver's WithCacheControl default. */
+	if (mapi_response_find_header(resp, "Cache-Control") == NULL) {
+		(void)MHD_add_response_header(r, "Cache-Control",
+		                              "no-cache, private");
+	}
+	for (i = 0; i < resp->n_headers; i++) {
+		(void)MHD_add_response_header(r, resp->headers[i].name,
+		                              resp->headers[i].value);
+	}
+	return r;
+}
+
+static enum MHD_Result
+queue(struct MHD_Connection *conn, struct mapi_response *resp)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	int code = resp->code;
+
+	r = make_response(resp);
+	if (r == NULL) {
+		static const char oom[] = "out of memory\n";
+
+		r = MHD_create_response_from_buffer(
+			sizeof(oom) - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+		code = 500;
+		if (r == NULL) {
+			return MHD_NO;
+		}
+	}
+	ret = MHD_queue_response(conn, (unsigned)code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static bool
+append_body(struct request_state *st, const char *data, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (st->too_large) {
+		return true;
+	}
+	if (n > MAPI_HTTP_MAX_BODY - st->body_len) {
+		/* Keep reading (and dropping) so the connection survives. */
+		st->too_large = true;
+		free(st->body);
+		st->body = NULL;
+		st->body_len = 0;
+		st->body_cap = 0;
+		return true;
+	}
+	if (st->body_len + n + 1 > st->body_cap) {
+		cap = st->body_cap != 0 ? st->body_cap : 4096;
+		while (cap < st->body_len + n + 1) {
+			cap *= 2;
+		}
+		p = realloc(st->body, cap);
+		if (p == NULL) {
+			return false;
+		}
+		st->body = p;
+		st->body_cap = cap;
+	}
+	memcpy(st->body + st->body_len, data, n);
+	st->body_len += n;
+	st->body[st->body_len] = '\0';
+	return true;
+}
+
+static void
+dispatch(struct mapi_http *http, struct MHD_Connection *conn,
+         struct request_state *st, const char *method,
+         struct mapi_response *resp, struct mapi_request *req)
+{
+	struct mapi_http_pair headers[MAPI_HTTP_MAX_HEADERS];
+	struct mapi_http_pair params[MAPI_HTTP_MAX_QUERY];
+	struct header_walk walk = { .pairs = headers };
+	const union MHD_ConnectionInfo *ci;
+	char peer[INET6_ADDRSTRLEN + 16];
+	char *qcopy;
+
+	(void)MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header,
+	                                &walk);
+	if (walk.overflow) {
+		/* Go's net/http answer to oversized header blocks. */
+		if (mapi_response_set_body(
+			    resp, 431, "text/plain; charset=utf-8",
+			    "431 Request Header Fields Too Large",
+			    35) != MAPI_OK) {
+			resp->code = 500;
+		}
+		return;
+	}
+	if (st->too_large) {
+		if (mapi_status_too_large(resp, MAPI_HTTP_MAX_BODY) !=
+		    MAPI_OK) {
+			resp->code = 500;
+		}
+		return;
+	}
+	qcopy = strdup(st->query);
+	if (qcopy == NULL) {
+		resp->code = 500;
+		return;
+	}
+	format_peer(conn, peer, sizeof(peer));
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_PROTOCOL);
+	req->method = method;
+	req->path = st->path;
+	req->query = st->query;
+	req->body = st->body != NULL ? st->body : "";
+	req->body_len = st->body_len;
+	req->peer = peer;
+	req->tls = ci != NULL;
+	req->headers = headers;
+	req->n_headers = walk.n;
+	req->params = params;
+	req->n_params = parse_query(qcopy, params, MAPI_HTTP_MAX_QUERY);
+	http->handler(req, resp, http->handler_payload);
+	free(qcopy);
+	if (resp->code < 100 || resp->code > 599) {
+		mapi_response_fini(resp);
+		resp->code = 0;
+		if (mapi_status_internal(resp, "handler set no response") !=
+		    MAPI_OK) {
+			resp->code = 500;
+		}
+	}
+}
+
+static enum MHD_Result
+on_access(void *cls, struct MHD_Connection *conn, const char *url,
+          const char *method, const char *version, const char *upload_data,
+          size_t *upload_data_size, void **con_cls)
+{
+	struct mapi_http *http = cls;
+	struct request_state *st = *con_cls;
+	struct mapi_request req = { 0 };
+	struct mapi_response resp;
+	enum MHD_Result ret;
+
+	(void)url;
+	(void)version;
+	if (st == NULL) {
+		return MHD_NO; /* on_uri could not allocate: drop */
+	}
+	if (!st->started) {
+		/* First call: never queue here (perf-baseline F1). */
+		st->started = true;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		if (!append_body(st, upload_data, *upload_data_size)) {
+			return MHD_NO;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	mapi_response_init(&resp);
+	dispatch(http, conn, st, method, &resp, &req);
+	ret = queue(conn, &resp);
+	if (http->log != NULL) {
+		struct mapi_http_log_entry e = {
+			.method = method,
+			.path = st->path,
+			.peer = req.peer != NULL ? req.peer : "",
+			.code = resp.code,
+			.duration_ns = mono_ns() -
+			               ((int64_t)st->t0.tv_sec * 1000000000 +
+			                st->t0.tv_nsec),
+			.body_len = st->body_len,
+		};
+
+		http->log(&e, http->log_payload);
+	}
+	mapi_response_fini(&resp);
+	return ret;
+}
+
+static void
+on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	/* http.c is the request-log adapter; MHD's own errors go to stderr. */
+	fputs("mockapi: http: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+/* Binds and listens; returns the fd or -1 with diag set. */
+static int
+listen_on(const char *addr, unsigned port, bool *out_v6, struct mapi_diag *diag)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	int one = 1;
+	int fd;
+	int e;
+
+	if (port > 65535) {
+		mapi_diag_set(diag, "listen %s:%u: port out of range", addr,
+		              port);
+		return -1;
+	}
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) ==
+	    1) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		sl = sizeof(*a);
+		*out_v6 = false;
+	} else if (inet_pton(AF_INET6, addr,
+	                     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		sl = sizeof(*a);
+		*out_v6 = true;
+	} else {
+		mapi_diag_set(diag, "listen %s: not an IP address literal",
+		              addr);
+		return -2;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		mapi_diag_set(diag, "listen: socket: %s", strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (*out_v6) {
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		                 sizeof(one));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 512) != 0) {
+		e = errno;
+		(void)close(fd);
+		if (*out_v6) {
+			mapi_diag_set(diag, "listen [%s]:%u: %s", addr, port,
+			              strerror(e));
+		} else {
+			mapi_diag_set(diag, "listen %s:%u: %s", addr, port,
+			              strerror(e));
+		}
+		return -1;
+	}
+	return fd;
+}
+
+static unsigned
+bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		return 0;
+	}
+	if (ss.ss_family == AF_INET6) {
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+enum mapi_err
+mapi_http_start(const struct mapi_http_config *cfg, struct mapi_http **out_http,
+                struct mapi_diag *diag)
+{
+	struct mapi_http *http = NULL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+	enum mapi_err err = MAPI_ENOMEM;
+	bool v6 = false;
+	int fd = -1;
+
+	if (cfg->handler == NULL || cfg->threads == 0 ||
+	    (cfg->cert_pem == NULL) != (cfg->key_pem == NULL)) {
+		mapi_diag_set(diag, "http: bad configuration");
+		return MAPI_EINVAL;
+	}
+	http = calloc(1, sizeof(*http));
+	if (http == NULL) {
+		goto out;
+	}
+	http->handler = cfg->handler;
+	http->handler_payload = cfg->handler_payload;
+	http->log = cfg->log;
+	http->log_payload = cfg->log_payload;
+	if (cfg->cert_pem != NULL) {
+		http->cert_pem = strdup(cfg->cert_pem);
+		http->key_pem = strdup(cfg->key_pem);
+		if (http->cert_pem == NULL || http->key_pem == NULL) {
+			goto out;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	fd = listen_on(cfg->addr != NULL ? cfg->addr : "127.0.0.1", cfg->port,
+	               &v6, diag);
+	if (fd < 0) {
+		err = fd == -2 ? MAPI_EINVAL : MAPI_EIO;
+		goto out;
+	}
+	http->port = bound_port(fd);
+	if (v6) {
+		flags |= MHD_USE_IPv6;
+	}
+	if (cfg->error_log) {
+		flags |= MHD_USE_ERROR_LOG;
+	}
+	/*
+	 * From here MHD owns the socket: it closes it on stop and also when
+	 * MHD_start_daemon() fails (checked with strace on 0.9.75).
+	 */
+	if (http->cert_pem != NULL) {
+		http->daemon = MHD_start_daemon(
+			flags, 0, NULL, NULL, on_access, http,
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
+			MHD_OPTION_LISTEN_SOCKET, fd,
+			MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+			MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+			MHD_OPTION_HTTPS_MEM_CERT, http->cert_pem,
+			MHD_OPTION_HTTPS_MEM_KEY, http->key_pem,
+			MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+			MHD_OPTION_END);
+	} else {
+		http->daemon = MHD_start_daemon(
+			flags, 0, NULL, NULL, on_access, http,
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
+			MHD_OPTION_LISTEN_SOCKET, fd,
+			MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+			MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+			MHD_OPTION_END);
+	}
+	fd = -1;
+	if (http->daemon == NULL) {
+		mapi_diag_set(diag, "http: cannot start the server (bad TLS "
+		                    "certificate or key?)");
+		err = MAPI_EIO;
+		goto out;
+	}
+	*out_http = http;
+	http = NULL;
+	err = MAPI_OK;
+out:
+	if (fd >= 0) {
+		(void)close(fd);
+	}
+	mapi_http_stop(http);
+	return err;
+}
+
+unsigned
+mapi_http_port(const struct mapi_http *http)
+{
+	return http->port;
+}
+
+void
+mapi_http_stop(struct mapi_http *http)
+{
+	if (http == NULL) {
+		return;
+	}
+	if (http->daemon != NULL) {
+		MHD_stop_daemon(http->daemon);
+	}
+	if (http->key_pem != NULL) {
+		/* Private key material: clear before free. */
+		explicit_bzero(http->key_pem, strlen(http->key_pem));
+	}
+	free(http->key_pem);
+	free(http->cert_pem);
+	free(http);
+}

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* getrandom */
+#include "server/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "auth/authn.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/router.h"
+#include "server/status.h"
+#include "sim/clock.h"
+
+/* State files are small; anything bigger is not ours. */
+#define STATE_FILE_MAX (1024 * 1024)
+
+struct mapi_server {
+	struct mapi_config cfg;
+	char state_dir[PATH_MAX];
+	char kubeconfig[PATH_MAX + 16];
+	char host[48];
+	char url[96];
+	char admin_token[65];
+	struct mapi_clock *clock;
+	struct mapi_authn *authn;
+	struct mapi_http *http;
+};
+
+/*
+ * The dispatch table: one row per endpoint (and, for resource requests,
+ * per group + resource). NULL group/resource match anything. The first
+ * matching row wins; no row → "404 page not found".
+ */
+static const struct {
+	enum mapi_endpoint endpoint;
+	const char *group;
+	const char *resource;
+	mapi_api_handler_fn *handler;
+} dispatch_table[] = {
+	{ MAPI_EP_VERSION, NULL, NULL, mapi_api_version },
+	{ MAPI_EP_HEALTHZ, NULL, NULL, mapi_api_health },
+	{ MAPI_EP_LIVEZ, NULL, NULL, mapi_api_health },
+	{ MAPI_EP_READYZ, NULL, NULL, mapi_api_health },
+};
+
+static mapi_api_handler_fn *
+find_handler(const struct mapi_route *r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dispatch_table) / sizeof(dispatch_table[0]);
+	     i++) {
+		if (dispatch_table[i].endpoint != r->endpoint) {
+			continue;
+		}
+		if (dispatch_table[i].group != NULL &&
+		    strcmp(dispatch_table[i].group, r->ref.group) != 0) {
+			continue;
+		}
+		if (dispatch_table[i].resource != NULL &&
+		    strcmp(dispatch_table[i].resource, r->ref.resource) != 0) {
+			continue;
+		}
+		return dispatch_table[i].handler;
+	}
+	return NULL;
+}
+
+/*
+ * Authorization until auth/authz lands (replaced by mapi_authz_check() at
+ * integration): system:masters may do anything; everyone may GET what
+ * the system:public-info-viewer ClusterRole grants (/healthz, /livez,
+ * /readyz, /version, /version/); everything else is denied.
+ */
+static bool
+authorize(const struct mapi_identity *id, const struct mapi_route *r,
+          const char *path)
+{
+	static const char *const public_info[] = { "/healthz", "/livez",
+		                                   "/readyz", "/version",
+		                                   "/version/" };
+	size_t i;
+
+	if (mapi_identity_has_group(id, "system:masters")) {
+		return true;
+	}
+	if (r->resource_request || strcmp(r->verb_name, "get") != 0) {
+		return false;
+	}
+	for (i = 0; i < sizeof(public_info) / sizeof(public_info[0]); i++) {
+		if (strcmp(path, public_info[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+respond_or_500(struct mapi_response *resp, enum mapi_err rc)
+{
+	if (rc != MAPI_OK) {
+		/* Out of memory while building an error: a bare 500. */
+		resp->code = 500;
+	}
+}
+
+static void
+on_request(const struct mapi_request *req, struct mapi_response *resp,
+           void *payload)
+{
+	struct mapi_server *server = payload;
+	struct mapi_identity id;
+	struct mapi_route route;
+	struct mapi_call call;
+	mapi_api_handler_fn *handler;
+	enum mapi_err err;
+	size_t i;
+
+	err = mapi_authn_authenticate(server->authn,
+	                              mapi_request_header(req, "Authorization"),
+	                              &id, /* diag= */ NULL);
+	if (err != MAPI_OK) {
+		respond_or_500(resp, mapi_status_unauthorized(resp));
+		return;
+	}
+	err = mapi_router_match(req->method, req->path, req->query, &route);
+	if (err == MAPI_EINVAL) {
+		/* Go's net/http answer to an unparsable request target. */
+		respond_or_500(resp,
+		               mapi_response_set_body(
+				       resp, 400, "text/plain; charset=utf-8",
+				       "400 Bad Request", 15));
+		return;
+	}
+	if (err != MAPI_OK) {
+		/* Unknown URL: authorized as a non-resource path, then 404. */
+		memset(&route, 0, sizeof(route));
+		for (i = 0;
+		     req->method[i] != '\0' && i + 1 < sizeof(route.verb_name);
+		     i++) {
+			char c = req->method[i];
+
+			route.verb_name[i] =
+				(c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+		}
+	}
+	if (!authorize(&id, &route, req->path)) {
+		struct mapi_forbidden f = {
+			.user = id.username,
+			.verb = route.verb_name,
+			.resource_request = route.resource_request,
+			.path = req->path,
+			.group = route.ref.group,
+			.resource = route.ref.resource,
+			.subresource = route.ref.subresource,
+			.ns = route.ref.ns,
+			.name = route.ref.name,
+		};
+
+		respond_or_500(resp, mapi_status_forbidden(resp, &f));
+		return;
+	}
+	handler = err == MAPI_OK ? find_handler(&route) : NULL;
+	if (handler == NULL) {
+		respond_or_500(resp, mapi_status_not_found_page(resp));
+		return;
+	}
+	call.req = req;
+	call.route = &route;
+	call.id = &id;
+	call.server = server;
+	handler(&call, resp);
+}
+
+/* ---- state directory ---- */
+
+static enum mapi_err
+read_state_file(const struct mapi_server *s, const char *name, char **out,
+                struct mapi_diag *diag)
+{
+	char path[PATH_MAX + 32];
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", s->state_dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		mapi_diag_set(diag, "cannot read %s: %s", path,
+		              strerror(errno));
+		return MAPI_EIO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > STATE_FILE_MAX) {
+		mapi_diag_set(diag,
+		              "cannot read %s: not a regular file of at "
+		              "most 1 MiB",
+		              path);
+		(void)close(fd);
+		return MAPI_EIO;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		(void)close(fd);
+		return MAPI_ENOMEM;
+	}
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			mapi_diag_set(diag, "cannot read %s: %s", path,
+			              n < 0 ? strerror(errno) : "short read");
+			free(buf);
+			(void)close(fd);
+			return MAPI_EIO;
+		}
+		len += (size_t)n;
+	}
+	(void)close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	return MAPI_OK;
+}
+
+/* Writes data to dir/name via a temp file, fsync and rename. */
+static enum mapi_err
+write_atomic(const char *path, const char *data, size_t len, mode_t mode,
+             struct mapi_diag *diag)
+{
+	char tmp[PATH_MAX + 16];
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	(void)snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		mapi_diag_set(diag, "cannot write %s: %s", tmp,
+		              strerror(errno));
+		return MAPI_EIO;
+	}
+	while (off < len) {
+		n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			mapi_diag_set(diag, "cannot write %s: %s", tmp,
+			              strerror(errno));
+			(void)close(fd);
+			(void)unlink(tmp);
+			return MAPI_EIO;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		mapi_diag_set(diag, "cannot write %s: %s", tmp,
+		              strerror(errno));
+		(void)unlink(tmp);
+		return MAPI_EIO;
+	}
+	if (rename(tmp, path) != 0) {
+		mapi_diag_set(diag, "cannot rename %s: %s", tmp,
+		              strerror(errno));
+		(void)unlink(tmp);
+		return MAPI_EIO;
+	}
+	return MAPI_OK;
+}
+
+static enum mapi_err
+prepare_state_dir(struct mapi_server *s, struct mapi_diag *diag)
+{
+	const char *dir = s->cfg.state_dir;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		mapi_diag_set(diag, "cannot create state dir %s: %s", dir,
+		              strerror(errno));
+		return MAPI_EIO;
+	}
+	if (realpath(dir, s->state_dir) == NULL) {
+		mapi_diag_set(diag, "state dir %s: %s", dir, strerror(errno));
+		return MAPI_EIO;
+	}
+	return MAPI_OK;
+}
+
+/* The admin token: 32 random bytes as hex, made once and then reused. */
+static enum mapi_err
+load_admin_token(struct mapi_server *s, struct mapi_diag *diag)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[32];
+	char path[PATH_MAX + 32];
+	char *text = NULL;
+	enum mapi_err err;
+	size_t n;
+	size_t i;
+
+	(void)snprintf(path, sizeof(path), "%s/admin-token", s->state_dir);
+	if (access(path, F_OK) == 0) {
+		err = read_state_file(s, "admin-token", &text, diag);
+		if (err != MAPI_OK) {
+			return err;
+		}
+		n = strcspn(text, "\r\n");
+		if (n == 0 || n >= sizeof(s->admin_token)) {
+			mapi_diag_set(diag, "%s: not a token", path);
+			free(text);
+			return MAPI_EIO;
+		}
+		memcpy(s->admin_token, text, n);
+		s->admin_token[n] = '\0';
+		memset(text, 0, n);
+		free(text);
+		return MAPI_OK;
+	}
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		mapi_diag_set(diag, "getrandom: %s", strerror(errno));
+		return MAPI_EIO;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		s->admin_token[2 * i] = hex[raw[i] >> 4];
+		s->admin_token[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	s->admin_token[64] = '\0';
+	memset(raw, 0, sizeof(raw));
+	return write_atomic(path, s->admin_token, 64, 0600, diag);
+}
+
+static char *
+base64_std(const char *in, size_t len)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)in;
+	char *out = malloc((len + 2) / 3 * 4 + 1);
+	size_t i;
+	size_t w = 0;
+
+	if (out == NULL) {
+		return NULL;
+	}
+	for (i = 0; i + 2 < len; i += 3) {
+		out[w++] = tbl[p[i] >> 2];
+		out[w++] = tbl[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		out[w++] = tbl[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		out[w++] = tbl[p[i + 2] & 63];
+	}
+	if (i < len) {
+		out[w++] = tbl[p[i] >> 2];
+		if (i + 1 < len) {
+			out[w++] = tbl[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+			out[w++] = tbl[(p[i + 1] & 15) << 2];
+		} else {
+			out[w++] = tbl[(p[i] & 3) << 4];
+			out[w++] = '=';
+		}
+		out[w++] = '=';
+	}
+	out[w] = '\0';
+	return out;
+}
+
+static enum mapi_err
+write_kubeconfig(struct mapi_server *s, const char *ca_pem,
+                 struct mapi_diag *diag)
+{
+	struct mapi_strbuf sb = { 0 };
+	char *ca_b64 = NULL;
+	char *text = NULL;
+	enum mapi_err err = MAPI_ENOMEM;
+
+	mapi_strbuf_puts(&sb, "apiVersion: v1\nkind: Config\nclusters:\n"
+	                      "- cluster:\n");
+	if (ca_pem != NULL) {
+		ca_b64 = base64_std(ca_pem, strlen(ca_pem));
+		if (ca_b64 == NULL) {
+			goto out;
+		}
+		mapi_strbuf_printf(&sb, "    certificate-authority-data: %s\n",
+		                   ca_b64);
+	}
+	mapi_strbuf_printf(&sb,
+	                   "    server: %s\n"
+	                   "  name: mockapi\n"
+	                   "contexts:\n"
+	                   "- context:\n"
+	                   "    cluster: mockapi\n"
+	                   "    namespace: default\n"
+	                   "    user: %s\n"
+	                   "  name: mockapi\n"
+	                   "current-context: mockapi\n"
+	                   "preferences: {}\n"
+	                   "users:\n"
+	                   "- name: %s\n"
+	                   "  user:\n"
+	                   "    token: %s\n",
+	                   s->url, MAPI_ADMIN_USER, MAPI_ADMIN_USER,
+	                   s->admin_token);
+	text = mapi_strbuf_take(&sb);
+	if (text == NULL) {
+		goto out;
+	}
+	(void)snprintf(s->kubeconfig, sizeof(s->kubeconfig), "%s/kubeconfig",
+	               s->state_dir);
+	err = write_atomic(s->kubeconfig, text, strlen(text), 0600, diag);
+out:
+	if (text != NULL) {
+		memset(text, 0, strlen(text));
+	}
+	free(text);
+	free(ca_b64);
+	return err;
+}
+
+static void
+client_host(struct mapi_server *s)
+{
+	const char *a = s->cfg.listen_addr;
+
+	/* A wildcard listener is reached through loopback. */
+	if (strcmp(a, "0.0.0.0") == 0) {
+		a = "127.0.0.1";
+	} else if (strcmp(a, "::") == 0) {
+		a = "::1";
+	}
+	(void)snprintf(s->host, sizeof(s->host), "%s", a);
+}
+
+static unsigned
+default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+enum mapi_err
+mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
+                  struct mapi_diag *diag)
+{
+	struct mapi_server *s = NULL;
+	struct mapi_http_config hc = { 0 };
+	char *cert = NULL;
+	char *key = NULL;
+	char *ca = NULL;
+	enum mapi_err err = MAPI_ENOMEM;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		goto out;
+	}
+	s->cfg = *cfg;
+	err = prepare_state_dir(s, diag);
+	if (err != MAPI_OK) {
+		goto out;
+	}
+	/* mapi_pki_ensure() (auth/pki) creates these here at integration. */
+	if (!cfg->insecure_http) {
+		err = read_state_file(s, "tls.crt", &cert, diag);
+		if (err == MAPI_OK) {
+			err = read_state_file(s, "tls.key", &key, diag);
+		}
+		if (err == MAPI_OK) {
+			err = read_state_file(s, "ca.crt", &ca, diag);
+		}
+		if (err != MAPI_OK) {
+			goto out;
+		}
+	}
+	err = load_admin_token(s, diag);
+	if (err != MAPI_OK) {
+		goto out;
+	}
+	err = mapi_clock_new_system(&s->clock);
+	if (err == MAPI_OK) {
+		err = mapi_clock_apply_spec(s->clock, cfg->clock_spec, diag);
+	}
+	if (err == MAPI_OK && cfg->clock_rate_milli != 1000) {
+		err = mapi_clock_set_rate(s->clock, cfg->clock_rate_milli);
+	}
+	if (err != MAPI_OK) {
+		goto out;
+	}
+	err = mapi_authn_new(s->admin_token, cfg->anonymous_auth, &s->authn);
+	if (err != MAPI_OK) {
+		goto out;
+	}
+	hc.addr = cfg->listen_addr;
+	hc.port = cfg->port;
+	hc.threads = cfg->threads != 0 ? cfg->threads : default_threads();
+	hc.cert_pem = cert;
+	hc.key_pem = key;
+	hc.handler = on_request;
+	hc.handler_payload = s;
+	hc.error_log = true;
+	err = mapi_http_start(&hc, &s->http, diag);
+	if (err != MAPI_OK) {
+		goto out;
+	}
+	client_host(s);
+	(void)snprintf(s->url, sizeof(s->url),
+	               strchr(s->host, ':') != NULL ? "%s://[%s]:%u"
+	                                            : "%s://%s:%u",
+	               cfg->insecure_http ? "http" : "https", s->host,
+	               mapi_http_port(s->http));
+	err = write_kubeconfig(s, ca, diag);
+	if (err != MAPI_OK) {
+		goto out;
+	}
+	if (cfg->port_file != NULL) {
+		char port[16];
+		int n = snprintf(port, sizeof(port), "%u\n",
+		                 mapi_http_port(s->http));
+
+		err = write_atomic(cfg->port_file, port, (size_t)n, 0644, diag);
+		if (err != MAPI_OK) {
+			goto out;
+		}
+	}
+	*out = s;
+	s = NULL;
+	err = MAPI_OK;
+out:
+	if (key != NULL) {
+		memset(key, 0, strlen(key));
+	}
+	free(key);
+	free(cert);
+	free(ca);
+	mapi_server_stop(s);
+	return err;
+}
+
+unsigned
+mapi_server_port(const struct mapi_server *server)
+{
+	return mapi_http_port(server->http);
+}
+
+const char *
+mapi_server_url(const struct mapi_server *server)
+{
+	return server->url;
+}
+
+const char *
+mapi_server_host(const struct mapi_server *server)
+{
+	return server->host;
+}
+
+const char *
+mapi_server_state_dir(const struct mapi_server *server)
+{
+	return server->state_dir;
+}
+
+const char *
+mapi_server_kubeconfig_path(const struct mapi_server *server)
+{
+	return server->kubeconfig;
+}
+
+const struct mapi_config *
+mapi_server_config(const struct mapi_server *server)
+{
+	return &server->cfg;
+}
+
+struct mapi_clock *
+mapi_server_clock(const struct mapi_server *server)
+{
+	return server->clock;
+}
+
+struct mapi_authn *
+mapi_server_authn(const struct mapi_server *server)
+{
+	return server->authn;
+}
+
+void
+mapi_server_stop(struct mapi_server *server)
+{
+	if (server == NULL) {
+		return;
+	}
+	mapi_http_stop(server->http);
+	mapi_authn_free(server->authn);
+	mapi_clock_free(server->clock);
+	memset(server->admin_token, 0, sizeof(server->admin_token));
+	free(server);
+}

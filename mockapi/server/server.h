@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * server: owns and wires every component (clock, authn, HTTP transport,
+ * dispatch table) and the state directory; start and stop.
+ *
+ * The state directory (created 0700 if missing) must already hold the PEM
+ * files ca.crt, tls.crt and tls.key (auth/pki creates them at integration;
+ * tests make them with the openssl CLI). The server keeps there:
+ *   admin-token  the static admin bearer token (0600), made on first start
+ *                from the OS random source and reused afterwards;
+ *   kubeconfig   (0600) cluster "mockapi" (server https://HOST:PORT,
+ *                certificate-authority-data = ca.crt), user
+ *                "mockapi-admin" (the admin token), context "mockapi"
+ *                (namespace default), current-context mockapi.
+ * --port-file is written after bind, atomically (temp file + rename).
+ *
+ * Request flow: router → authn (401) → authorization (403) → the
+ * handler of the dispatch table row for the endpoint (api/api.h); unknown
+ * URLs get Go's "404 page not found".
+ *
+ * Ownership: the config is copied (its strings must outlive the server,
+ *   e.g. point into argv). Strings returned by accessors are borrowed
+ *   until mapi_server_stop().
+ * Threads: start/stop from one thread; accessors from any thread.
+ * Errors: enum mapi_err with a one-line diag; MAPI_EIO for unreadable state
+ *   files or a taken port, MAPI_EINVAL for a bad config. main exits 2.
+ */
+
+#include "errors.h"
+
+struct mapi_authn;
+struct mapi_clock;
+struct mapi_config;
+struct mapi_server;
+
+/* Starts serving; on MAPI_OK *out_server is running. */
+MAPI_NODISCARD enum mapi_err mapi_server_start(const struct mapi_config *cfg,
+                                               struct mapi_server **out_server,
+                                               struct mapi_diag *diag);
+
+/* The bound port. */
+unsigned mapi_server_port(const struct mapi_server *server);
+
+/* "https://127.0.0.1:6443" ("https://[::1]:6443"; http:// if insecure). */
+const char *mapi_server_url(const struct mapi_server *server);
+
+/* The host clients should use: "127.0.0.1", "::1" (unbracketed). */
+const char *mapi_server_host(const struct mapi_server *server);
+
+/* Absolute paths of the state dir and the kubeconfig written there. */
+const char *mapi_server_state_dir(const struct mapi_server *server);
+const char *mapi_server_kubeconfig_path(const struct mapi_server *server);
+
+/* The running config, the clock and the authenticator (borrowed). */
+const struct mapi_config *mapi_server_config(const struct mapi_server *server);
+struct mapi_clock *mapi_server_clock(const struct mapi_server *server);
+struct mapi_authn *mapi_server_authn(const struct mapi_server *server);
+
+/* Stops serving (in-flight requests finish), frees. Accepts NULL. */
+void mapi_server_stop(struct mapi_server *server);

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server/http on its own: plain HTTP on loopback port 0 (IPv4 and IPv6),
+ * a test handler, libcurl. Checks the request struct the handler sees
+ * (raw path, decoded query, case-insensitive headers, body, peer), that
+ * the handler runs exactly once per request, streaming (chunked) bodies,
+ * extra response headers and the log hook.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "server/http.h"
+#include "th.h"
+
+struct seen {
+	pthread_mutex_t mu;
+	int calls;
+	int logs;
+	int last_log_code;
+	char last_log_path[256];
+	int stream_frees;
+};
+
+struct stream_state {
+	int left;
+	int *freed;
+};
+
+static ssize_t
+stream_read(void *payload, char *buf, size_t max)
+{
+	struct stream_state *s = payload;
+
+	if (s->left == 0) {
+		return MAPI_STREAM_END;
+	}
+	s->left--;
+	return snprintf(buf, max, "{\"chunk\":%d}\n", s->left);
+}
+
+static void
+stream_free(void *payload)
+{
+	struct stream_state *s = payload;
+
+	(*s->freed)++;
+	free(s);
+}
+
+static void
+handler(const struct mapi_request *req, struct mapi_response *resp,
+        void *payload)
+{
+	struct seen *seen = payload;
+	char buf[2048];
+	const char *a = mapi_request_query(req, "a");
+	const char *x = mapi_request_header(req, "x-test-header");
+
+	pthread_mutex_lock(&seen->mu);
+	seen->calls++;
+	pthread_mutex_unlock(&seen->mu);
+	if (strcmp(req->path, "/stream") == 0) {
+		struct stream_state *s = calloc(1, sizeof(*s));
+
+		assert_non_null(s);
+		s->left = 3;
+		s->freed = &seen->stream_frees;
+		mapi_response_set_stream(resp, 200, "application/json",
+		                         stream_read, stream_free, s);
+		return;
+	}
+	(void)snprintf(buf, sizeof(buf),
+	               "method=%s path=%s query=%s a=%s x=%s len=%zu tls=%d "
+	               "peer=%s",
+	               req->method, req->path, req->query, a ? a : "(null)",
+	               x ? x : "(null)", req->body_len, req->tls ? 1 : 0,
+	               req->peer);
+	assert_int_equal(mapi_response_set_body(resp, 201, "text/plain", buf,
+	                                        strlen(buf)),
+	                 MAPI_OK);
+	assert_int_equal(
+		mapi_response_add_header(resp, "Warning", "299 - \"hi\""),
+		MAPI_OK);
+	assert_int_equal(mapi_response_add_header(resp, "Bad", "a\r\nb"),
+	                 MAPI_EINVAL);
+}
+
+static void
+on_log(const struct mapi_http_log_entry *e, void *payload)
+{
+	struct seen *seen = payload;
+
+	pthread_mutex_lock(&seen->mu);
+	seen->logs++;
+	seen->last_log_code = e->code;
+	(void)snprintf(seen->last_log_path, sizeof(seen->last_log_path), "%s",
+	               e->path);
+	pthread_mutex_unlock(&seen->mu);
+	assert_true(e->duration_ns >= 0);
+}
+
+struct fixture {
+	struct seen seen;
+	struct mapi_http *http;
+	CURL *curl;
+	char *body;
+	size_t len;
+	char headers[4096];
+};
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct fixture *f = ud;
+	char *b = realloc(f->body, f->len + size * n + 1);
+
+	assert_non_null(b);
+	memcpy(b + f->len, p, size * n);
+	f->body = b;
+	f->len += size * n;
+	f->body[f->len] = '\0';
+	return size * n;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct fixture *f = ud;
+	size_t have = strlen(f->headers);
+
+	if (have + size * n < sizeof(f->headers)) {
+		memcpy(f->headers + have, p, size * n);
+		f->headers[have + size * n] = '\0';
+	}
+	return size * n;
+}
+
+static int
+start(void **state, const char *addr)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct mapi_http_config cfg = {
+		.addr = addr,
+		.port = 0,
+		.threads = 2,
+		.handler = handler,
+		.log = on_log,
+	};
+	struct mapi_diag d = { 0 };
+
+	assert_non_null(f);
+	pthread_mutex_init(&f->seen.mu, NULL);
+	cfg.handler_payload = &f->seen;
+	cfg.log_payload = &f->seen;
+	if (mapi_http_start(&cfg, &f->http, &d) != MAPI_OK) {
+		fail_msg("start: %s", d.msg);
+	}
+	assert_true(mapi_http_port(f->http) > 0);
+	f->curl = curl_easy_init();
+	assert_non_null(f->curl);
+	*state = f;
+	return 0;
+}
+
+static int
+setup4(void **state)
+{
+	return start(state, "127.0.0.1");
+}
+
+static int
+setup6(void **state)
+{
+	return start(state, "::1");
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	curl_easy_cleanup(f->curl);
+	mapi_http_stop(f->http);
+	pthread_mutex_destroy(&f->seen.mu);
+	free(f->body);
+	free(f);
+	return 0;
+}
+
+static long
+get(struct fixture *f, const char *host, const char *target, const char *body)
+{
+	struct curl_slist *h = NULL;
+	char url[512];
+	long code = 0;
+
+	free(f->body);
+	f->body = NULL;
+	f->len = 0;
+	f->headers[0] = '\0';
+	(void)snprintf(url, sizeof(url), "http://%s:%u%s", host,
+	               mapi_http_port(f->http), target);
+	curl_easy_reset(f->curl);
+	curl_easy_setopt(f->curl, CURLOPT_URL, url);
+	curl_easy_setopt(f->curl, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(f->curl, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(f->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(f->curl, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, f);
+	h = curl_slist_append(h, "X-Test-Header: Yes");
+	curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, h);
+	if (body != NULL) {
+		curl_easy_setopt(f->curl, CURLOPT_POSTFIELDS, body);
+	}
+	assert_int_equal(curl_easy_perform(f->curl), CURLE_OK);
+	curl_slist_free_all(h);
+	curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (f->body == NULL) {
+		f->body = calloc(1, 1);
+	}
+	return code;
+}
+
+static void
+test_http_request_fields_reach_the_handler(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(get(f, "127.0.0.1", "/a%2Fb/c?a=x%20y+z&b", "hello"),
+	                 201);
+	assert_non_null(strstr(f->body, "method=POST path=/a%2Fb/c "
+	                                "query=a=x%20y+z&b a=x y z x=Yes len=5 "
+	                                "tls=0 peer=127.0.0.1:"));
+	assert_non_null(strstr(f->headers, "Warning: 299 - \"hi\""));
+	assert_non_null(strstr(f->headers, "Cache-Control: no-cache, private"));
+	assert_int_equal(f->seen.calls, 1);
+	assert_int_equal(f->seen.logs, 1);
+	assert_int_equal(f->seen.last_log_code, 201);
+	assert_string_equal(f->seen.last_log_path, "/a%2Fb/c");
+}
+
+static void
+test_http_handler_runs_once_per_request(void **state)
+{
+	struct fixture *f = *state;
+	char big[100000];
+	int i;
+
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(get(f, "127.0.0.1", "/x", big), 201);
+		assert_non_null(strstr(f->body, "len=99999"));
+	}
+	assert_int_equal(f->seen.calls, 5);
+	assert_int_equal(f->seen.logs, 5);
+}
+
+static void
+test_http_streams_a_chunked_body(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(get(f, "127.0.0.1", "/stream", NULL), 200);
+	assert_string_equal(f->body,
+	                    "{\"chunk\":2}\n{\"chunk\":1}\n{\"chunk\":0}\n");
+	assert_non_null(strstr(f->headers, "Transfer-Encoding: chunked"));
+	/* Freed once the response completes; stop joins the pool. */
+	mapi_http_stop(f->http);
+	f->http = NULL;
+	assert_int_equal(f->seen.stream_frees, 1);
+}
+
+static void
+test_http_serves_ipv6_loopback(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(get(f, "[::1]", "/v6", NULL), 201);
+	assert_non_null(strstr(f->body, "peer=[::1]:"));
+}
+
+static void
+test_http_rejects_bad_addresses(void **state)
+{
+	struct mapi_http_config cfg = {
+		.addr = "localhost",
+		.threads = 1,
+		.handler = handler,
+	};
+	struct mapi_http *http = NULL;
+	struct mapi_diag d = { 0 };
+
+	(void)state;
+	assert_int_equal(mapi_http_start(&cfg, &http, &d), MAPI_EINVAL);
+	assert_null(http);
+	assert_string_equal(d.msg,
+	                    "listen localhost: not an IP address literal");
+	cfg.addr = "127.0.0.1";
+	cfg.cert_pem = "x";
+	assert_int_equal(mapi_http_start(&cfg, &http, &d), MAPI_EINVAL);
+	cfg.key_pem = "not a key";
+	assert_int_equal(mapi_http_start(&cfg, &http, &d), MAPI_EIO);
+	assert_null(http);
+}
+
+static void
+test_http_request_accessors(void **state)
+{
+	const struct mapi_http_pair headers[] = {
+		{ "Authorization", "Bearer t" },
+		{ "content-type", "application/json" },
+	};
+	const struct mapi_http_pair params[] = {
+		{ "watch", "true" },
+		{ "Watch", "no" },
+	};
+	const struct mapi_request req = {
+		.headers = headers,
+		.n_headers = 2,
+		.params = params,
+		.n_params = 2,
+	};
+	struct mapi_response r;
+	size_t i;
+
+	(void)state;
+	assert_string_equal(mapi_request_header(&req, "authorization"),
+	                    "Bearer t");
+	assert_string_equal(mapi_request_header(&req, "Content-Type"),
+	                    "application/json");
+	assert_null(mapi_request_header(&req, "Accept"));
+	assert_string_equal(mapi_request_query(&req, "watch"), "true");
+	assert_string_equal(mapi_request_query(&req, "Watch"), "no");
+	assert_null(mapi_request_query(&req, "limit"));
+	mapi_response_init(&r);
+	for (i = 0; i < MAPI_RESPONSE_MAX_HEADERS; i++) {
+		assert_int_equal(mapi_response_add_header(&r, "A", "b"),
+		                 MAPI_OK);
+	}
+	assert_int_equal(mapi_response_add_header(&r, "A", "b"), MAPI_ETOOMANY);
+	assert_int_equal(
+		mapi_response_adopt_body(&r, 200, "text/plain", NULL, 0),
+		MAPI_OK);
+	mapi_response_fini(&r);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_http_request_fields_reach_the_handler, setup4,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_http_handler_runs_once_per_request, setup4,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_http_streams_a_chunked_body, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_http_serves_ipv6_loopback,
+		                                setup6, teardown),
+		cmocka_unit_test(test_http_rejects_bad_addresses),
+		cmocka_unit_test(test_http_request_accessors),
+	};
+	int rc;
+
+	if (argc > 1) {
+		cmocka_set_test_filter(argv[1]);
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests_name("integration_http", tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
