@@ -50,3 +50,36 @@ mapi_api_handler_fn mapi_api_version;
  * "<endpoint> check passed"; an unknown check → "404 page not found".
  */
 mapi_api_handler_fn mapi_api_health;
+
+/* api/meta.c: discovery and OpenAPI (documents from api/discovery.h). */
+
+/* GET /: {"paths":[…]} of the served roots. */
+mapi_api_handler_fn mapi_api_root;
+
+/* GET /api: APIVersions, or the aggregated APIGroupDiscoveryList. */
+mapi_api_handler_fn mapi_api_discovery_core;
+
+/* GET /apis: APIGroupList, or the aggregated APIGroupDiscoveryList. */
+mapi_api_handler_fn mapi_api_discovery_groups;
+
+/* GET /apis/<g>: APIGroup (plain 404 for groups not served). */
+mapi_api_handler_fn mapi_api_discovery_group;
+
+/* GET /api/v1, /apis/<g>/<v>: APIResourceList (plain 404 if not served). */
+mapi_api_handler_fn mapi_api_discovery_group_version;
+
+/* GET /openapi/v2: an empty protobuf document (reference §10.4). */
+mapi_api_handler_fn mapi_api_openapi_v2;
+
+/* GET /openapi/v3 and /openapi/v3/<gv>: index and per-group documents. */
+mapi_api_handler_fn mapi_api_openapi_v3;
+
+/* api/resources.c */
+
+/*
+ * Every verb on the stored resources of the discovery table (pods,
+ * serviceaccounts, secrets, configmaps, namespaces, nodes, RBAC): get,
+ * list (Table when asked), watch (chunked), create (JSON or protobuf),
+ * update, patch, delete, deletecollection, with kube-apiserver's Statuses.
+ */
+mapi_api_handler_fn mapi_api_resources;

@@ -36,191 +36,62 @@ copy(char *dst, size_t len, const char *src)
 	(void)snprintf(dst, len, "%s", src ? src : "");
 }
 
-/* Go's strconv.Quote, for the ASCII range (UTF-8 passes through). */
-static void
-go_quote(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	if (len < 3) {
-		if (len > 0) {
-			buf[0] = '\0';
-		}
-		return;
-	}
-	buf[o++] = '"';
-	for (; *s != '\0' && o + 7 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		switch (c) {
-		case '"':
-		case '\\':
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-			break;
-		case '\n':
-			buf[o++] = '\\';
-			buf[o++] = 'n';
-			break;
-		case '\t':
-			buf[o++] = '\\';
-			buf[o++] = 't';
-			break;
-		case '\r':
-			buf[o++] = '\\';
-			buf[o++] = 'r';
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				o += (size_t)snprintf(buf + o, len - o, "\\x%02x",
-				                      c);
-			} else {
-				buf[o++] = (char)c;
-			}
-		}
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-}
-
 void
 mapi_field_errors_add(struct mapi_field_errors *errs,
-                      enum mapi_field_error_type type, const char *field,
+                      enum mapi_field_err_type type, const char *field,
                       const char *str_value, const char *detail)
 {
-	struct mapi_field_error *e;
+	struct mapi_verr *e;
 
 	if (errs->n >= MAPI_FIELD_ERRORS_MAX) {
 		return;
 	}
 	e = &errs->e[errs->n++];
+	memset(e, 0, sizeof(*e));
 	e->type = type;
 	copy(e->field, sizeof(e->field), field);
 	if (str_value != NULL) {
-		go_quote(str_value, e->value, sizeof(e->value));
-	} else {
-		e->value[0] = '\0';
+		copy(e->value, sizeof(e->value), str_value);
+		e->has_value = true;
+		e->value_is_string = true;
 	}
 	copy(e->detail, sizeof(e->detail), detail);
 }
 
 void
 mapi_field_errors_add_int(struct mapi_field_errors *errs,
-                          enum mapi_field_error_type type, const char *field,
+                          enum mapi_field_err_type type, const char *field,
                           long long value, const char *detail)
 {
+	struct mapi_verr *e;
+
 	if (errs->n >= MAPI_FIELD_ERRORS_MAX) {
 		return;
 	}
 	mapi_field_errors_add(errs, type, field, NULL, detail);
-	(void)snprintf(errs->e[errs->n - 1].value,
-	               sizeof(errs->e[errs->n - 1].value), "%lld", value);
+	e = &errs->e[errs->n - 1];
+	(void)snprintf(e->value, sizeof(e->value), "%lld", value);
+	e->has_value = true;
 }
 
-const char *
-mapi_field_error_reason(enum mapi_field_error_type type)
+size_t
+mapi_field_errors_view(const struct mapi_field_errors *errs,
+                       struct mapi_field_error *out)
 {
-	switch (type) {
-	case MAPI_FIELD_REQUIRED:
-		return "FieldValueRequired";
-	case MAPI_FIELD_FORBIDDEN:
-		return "FieldValueForbidden";
-	case MAPI_FIELD_NOT_SUPPORTED:
-		return "FieldValueNotSupported";
-	case MAPI_FIELD_DUPLICATE:
-		return "FieldValueDuplicate";
-	case MAPI_FIELD_INVALID:
-	default:
-		return "FieldValueInvalid";
-	}
-}
-
-static const char *
-type_text(enum mapi_field_error_type type)
-{
-	switch (type) {
-	case MAPI_FIELD_REQUIRED:
-		return "Required value";
-	case MAPI_FIELD_FORBIDDEN:
-		return "Forbidden";
-	case MAPI_FIELD_NOT_SUPPORTED:
-		return "Unsupported value";
-	case MAPI_FIELD_DUPLICATE:
-		return "Duplicate value";
-	case MAPI_FIELD_INVALID:
-	default:
-		return "Invalid value";
-	}
-}
-
-void
-mapi_field_error_body(const struct mapi_field_error *e, char *buf, size_t len)
-{
-	/* Required and Forbidden never print the value (ErrorBody). */
-	bool show = e->type != MAPI_FIELD_REQUIRED &&
-	            e->type != MAPI_FIELD_FORBIDDEN && e->value[0] != '\0';
-
-	(void)snprintf(buf, len, "%s%s%s%s%s", type_text(e->type),
-	               show ? ": " : "", show ? e->value : "",
-	               e->detail[0] ? ": " : "", e->detail);
-}
-
-void
-mapi_field_error_format(const struct mapi_field_error *e, char *buf,
-                        size_t len)
-{
-	char body[1024];
-
-	mapi_field_error_body(e, body, sizeof(body));
-	(void)snprintf(buf, len, "%s: %s", e->field, body);
-}
-
-void
-mapi_field_errors_message(const struct mapi_field_errors *errs,
-                          const char *group, const char *kind,
-                          const char *name, char *buf, size_t len)
-{
-	char qname[320];
-	char qkind[160];
-	size_t o;
 	size_t i;
-	size_t shown = 0;
 
-	if (group != NULL && *group != '\0') {
-		(void)snprintf(qkind, sizeof(qkind), "%s.%s", kind, group);
-	} else {
-		copy(qkind, sizeof(qkind), kind);
-	}
-	go_quote(name ? name : "", qname, sizeof(qname));
-	if (errs->n == 0) {
-		(void)snprintf(buf, len, "%s %s is invalid", qkind, qname);
-		return;
-	}
-	o = (size_t)snprintf(buf, len, "%s %s is invalid: %s", qkind, qname,
-	                     errs->n > 1 ? "[" : "");
-	for (i = 0; i < errs->n && o < len; i++) {
-		char one[1200];
-		size_t j;
-		bool dup = false;
+	for (i = 0; i < errs->n; i++) {
+		const struct mapi_verr *e = &errs->e[i];
 
-		mapi_field_error_format(&errs->e[i], one, sizeof(one));
-		/* utilerrors.Aggregate drops repeated messages. */
-		for (j = 0; j < i; j++) {
-			char prev[1200];
-
-			mapi_field_error_format(&errs->e[j], prev, sizeof(prev));
-			dup = dup || strcmp(prev, one) == 0;
-		}
-		if (dup) {
-			continue;
-		}
-		o += (size_t)snprintf(buf + o, len - o, "%s%s",
-		                      shown ? ", " : "", one);
-		shown++;
+		out[i] = (struct mapi_field_error){
+			.type = e->type,
+			.field = e->field,
+			.bad_value = e->has_value ? e->value : NULL,
+			.value_is_string = e->value_is_string,
+			.detail = e->detail[0] ? e->detail : NULL,
+		};
 	}
-	if (errs->n > 1 && o < len) {
-		(void)snprintf(buf + o, len - o, "]");
-	}
+	return errs->n;
 }
 
 enum mapi_name_rule

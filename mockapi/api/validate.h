@@ -3,9 +3,10 @@
 
 /*
  * validate: object validation with kube-apiserver's exact field-error
- * texts (k8s.io/apimachinery pkg/util/validation and .../field/errors.go):
- * object names (DNS-1123 subdomain / label, path segment), required fields,
- * and the "<Kind> \"<name>\" is invalid: …" aggregate message.
+ * texts (k8s.io/apimachinery pkg/util/validation): object names (DNS-1123
+ * subdomain / label, path segment), labels and required fields. The
+ * errors go to mapi_status_invalid() (server/status.h), which words the
+ * "<Kind> \"<name>\" is invalid: …" message.
  *
  * Ownership: errors are collected into a caller-provided struct
  *   mapi_field_errors (fixed capacity, no allocation); strings are copied.
@@ -17,66 +18,48 @@
 #include <stddef.h>
 
 #include "errors.h"
+#include "server/status.h"
 
 struct cJSON;
 
-enum mapi_field_error_type {
-	MAPI_FIELD_INVALID = 1,  /* FieldValueInvalid   "Invalid value" */
-	MAPI_FIELD_REQUIRED,     /* FieldValueRequired  "Required value" */
-	MAPI_FIELD_FORBIDDEN,    /* FieldValueForbidden "Forbidden" */
-	MAPI_FIELD_NOT_SUPPORTED, /* FieldValueNotSupported "Unsupported value" */
-	MAPI_FIELD_DUPLICATE,    /* FieldValueDuplicate "Duplicate value" */
-};
-
-struct mapi_field_error {
-	enum mapi_field_error_type type;
+/*
+ * One collected field error; strings are copied. The value is raw text:
+ * mapi_field_errors_view() hands it to status.h, which quotes strings as
+ * Go's %q does and prints numbers bare.
+ */
+struct mapi_verr {
+	enum mapi_field_err_type type;
 	char field[128];  /* "metadata.name" */
-	char value[320];  /* Go %#v-ish rendering: "\"Foo\"" or 60; "" if none */
-	char detail[512]; /* the validator's words */
+	char value[320];  /* the bad value as text */
+	bool has_value;
+	bool value_is_string;
+	char detail[512]; /* the validator's words; "" if none */
 };
 
 #define MAPI_FIELD_ERRORS_MAX 8
 
 struct mapi_field_errors {
 	size_t n;
-	struct mapi_field_error e[MAPI_FIELD_ERRORS_MAX];
+	struct mapi_verr e[MAPI_FIELD_ERRORS_MAX];
 };
 
-/* Adds one error; a string value is quoted as Go's %q does. NULLs allowed. */
+/* Adds one error (dropped past MAPI_FIELD_ERRORS_MAX). NULLs allowed. */
 void mapi_field_errors_add(struct mapi_field_errors *errs,
-                           enum mapi_field_error_type type, const char *field,
+                           enum mapi_field_err_type type, const char *field,
                            const char *str_value, const char *detail);
 
-/* As _add, with a number rendered bare (60, not "60"). */
+/* As _add, with a numeric value (printed bare: 60, not "60"). */
 void mapi_field_errors_add_int(struct mapi_field_errors *errs,
-                               enum mapi_field_error_type type,
+                               enum mapi_field_err_type type,
                                const char *field, long long value,
                                const char *detail);
 
-/* The reason string of a type: "FieldValueInvalid", … */
-const char *mapi_field_error_reason(enum mapi_field_error_type type);
-
 /*
- * One error as Go's field.Error.Error(): "metadata.name: Invalid value:
- * \"Foo\": <detail>" or "spec.containers: Required value" — into buf.
+ * Fills out[0..n) (room for MAPI_FIELD_ERRORS_MAX) with views of errs for
+ * mapi_status_invalid(); the views borrow from errs. Returns n.
  */
-void mapi_field_error_format(const struct mapi_field_error *e, char *buf,
-                             size_t len);
-
-/*
- * One cause's message as Go's ErrorBody(): the text after "<field>: ".
- */
-void mapi_field_error_body(const struct mapi_field_error *e, char *buf,
-                           size_t len);
-
-/*
- * The StatusError message NewInvalid builds: `<qualified kind> "<name>" is
- * invalid: <one error>` or `… is invalid: [<e1>, <e2>]`. qualified kind is
- * "Pod" for the core group, "TokenRequest.authentication.k8s.io" else.
- */
-void mapi_field_errors_message(const struct mapi_field_errors *errs,
-                               const char *group, const char *kind,
-                               const char *name, char *buf, size_t len);
+size_t mapi_field_errors_view(const struct mapi_field_errors *errs,
+                              struct mapi_field_error *out);
 
 /* Name rules per resource, as kube-apiserver's registries apply them. */
 enum mapi_name_rule {

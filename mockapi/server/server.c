@@ -11,15 +11,23 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "api/api.h"
 #include "auth/authn.h"
+#include "auth/authz.h"
+#include "auth/keys.h"
+#include "auth/pki.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/router.h"
 #include "server/status.h"
 #include "sim/clock.h"
+#include "state/fixtures.h"
+#include "state/store.h"
 
 /* State files are small; anything bigger is not ours. */
 #define STATE_FILE_MAX (1024 * 1024)
@@ -33,6 +41,9 @@ struct mapi_server {
 	char admin_token[65];
 	struct mapi_clock *clock;
 	struct mapi_authn *authn;
+	struct mapi_authz *authz;
+	struct mapi_keyset *keyset;
+	struct mapi_store *store;
 	struct mapi_http *http;
 };
 
@@ -47,10 +58,20 @@ static const struct {
 	const char *resource;
 	mapi_api_handler_fn *handler;
 } dispatch_table[] = {
+	{ MAPI_EP_ROOT, NULL, NULL, mapi_api_root },
 	{ MAPI_EP_VERSION, NULL, NULL, mapi_api_version },
 	{ MAPI_EP_HEALTHZ, NULL, NULL, mapi_api_health },
 	{ MAPI_EP_LIVEZ, NULL, NULL, mapi_api_health },
 	{ MAPI_EP_READYZ, NULL, NULL, mapi_api_health },
+	{ MAPI_EP_API, NULL, NULL, mapi_api_discovery_core },
+	{ MAPI_EP_APIS, NULL, NULL, mapi_api_discovery_groups },
+	{ MAPI_EP_GROUP, NULL, NULL, mapi_api_discovery_group },
+	{ MAPI_EP_GROUP_VERSION, NULL, NULL, mapi_api_discovery_group_version },
+	{ MAPI_EP_OPENAPI_V2, NULL, NULL, mapi_api_openapi_v2 },
+	{ MAPI_EP_OPENAPI_V3, NULL, NULL, mapi_api_openapi_v3 },
+	{ MAPI_EP_OPENAPI_V3_PATH, NULL, NULL, mapi_api_openapi_v3 },
+	/* Last: every stored resource not claimed by a row above. */
+	{ MAPI_EP_RESOURCE, NULL, NULL, mapi_api_resources },
 };
 
 static mapi_api_handler_fn *
@@ -77,32 +98,39 @@ find_handler(const struct mapi_route *r)
 }
 
 /*
- * Authorization until auth/authz lands (replaced by mapi_authz_check() at
- * integration): system:masters may do anything; everyone may GET what
- * the system:public-info-viewer ClusterRole grants (/healthz, /livez,
- * /readyz, /version, /version/); everything else is denied.
+ * RBAC (or AlwaysAllow) for the request, through auth/authz. On a denial
+ * *out_reason gets the authorizer's reason (malloc'd, may be "").
  */
 static bool
-authorize(const struct mapi_identity *id, const struct mapi_route *r,
-          const char *path)
+authorize(const struct mapi_server *s, const struct mapi_identity *id,
+          const struct mapi_route *r, const char *path, char **out_reason)
 {
-	static const char *const public_info[] = { "/healthz", "/livez",
-		                                   "/readyz", "/version",
-		                                   "/version/" };
+	const char *groups[MAPI_IDENTITY_MAX_GROUPS];
+	struct mapi_authz_attrs a = {
+		.user = id->username,
+		.groups = groups,
+		.ngroups = id->n_groups,
+		.verb = r->verb_name,
+		.resource_request = r->resource_request,
+		.ns = r->ref.ns,
+		.api_group = r->ref.group,
+		.api_version = r->ref.version,
+		.resource = r->ref.resource,
+		.subresource = r->ref.subresource,
+		.name = r->ref.name,
+		.path = path,
+	};
+	enum mapi_authz_decision d = MAPI_AUTHZ_DENY;
 	size_t i;
 
-	if (mapi_identity_has_group(id, "system:masters")) {
-		return true;
+	for (i = 0; i < id->n_groups; i++) {
+		groups[i] = id->groups[i];
 	}
-	if (r->resource_request || strcmp(r->verb_name, "get") != 0) {
+	*out_reason = NULL;
+	if (mapi_authz_check(s->authz, &a, &d, out_reason) != MAPI_OK) {
 		return false;
 	}
-	for (i = 0; i < sizeof(public_info) / sizeof(public_info[0]); i++) {
-		if (strcmp(path, public_info[i]) == 0) {
-			return true;
-		}
-	}
-	return false;
+	return d == MAPI_AUTHZ_ALLOW;
 }
 
 static void
@@ -123,6 +151,7 @@ on_request(const struct mapi_request *req, struct mapi_response *resp,
 	struct mapi_route route;
 	struct mapi_call call;
 	mapi_api_handler_fn *handler;
+	char *reason = NULL;
 	enum mapi_err err;
 	size_t i;
 
@@ -154,7 +183,7 @@ on_request(const struct mapi_request *req, struct mapi_response *resp,
 				(c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 		}
 	}
-	if (!authorize(&id, &route, req->path)) {
+	if (!authorize(server, &id, &route, req->path, &reason)) {
 		struct mapi_forbidden f = {
 			.user = id.username,
 			.verb = route.verb_name,
@@ -165,11 +194,15 @@ on_request(const struct mapi_request *req, struct mapi_response *resp,
 			.subresource = route.ref.subresource,
 			.ns = route.ref.ns,
 			.name = route.ref.name,
+			.reason = reason != NULL && *reason != '\0' ? reason
+			                                           : NULL,
 		};
 
 		respond_or_500(resp, mapi_status_forbidden(resp, &f));
+		free(reason);
 		return;
 	}
+	free(reason);
 	handler = err == MAPI_OK ? find_handler(&route) : NULL;
 	if (handler == NULL) {
 		respond_or_500(resp, mapi_status_not_found_page(resp));
@@ -450,6 +483,186 @@ default_threads(void)
 	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+/*
+ * The ServiceAccount signing keys live in the state dir so tokens survive
+ * restarts: sa.key (RSA, RS256) and sa-es256.key (P-256, ES256). The one
+ * --signing-alg names is made if missing and becomes the active key; the
+ * other, if present, stays valid for verification.
+ */
+static enum mapi_err
+load_signing_keys(struct mapi_server *s, struct mapi_diag *diag)
+{
+	static const struct {
+		const char *file;
+		enum mapi_key_type type;
+		enum mapi_signing_alg alg;
+	} files[] = {
+		{ "sa.key", MAPI_KEY_RSA2048, MAPI_SIGNING_RS256 },
+		{ "sa-es256.key", MAPI_KEY_P256, MAPI_SIGNING_ES256 },
+	};
+	enum mapi_err err = mapi_keyset_new(&s->keyset);
+	size_t i;
+
+	for (i = 0; err == MAPI_OK && i < sizeof(files) / sizeof(files[0]);
+	     i++) {
+		char path[PATH_MAX + 32];
+		struct mapi_key *key = NULL;
+		bool active = files[i].alg == s->cfg.signing_alg;
+
+		(void)snprintf(path, sizeof(path), "%s/%s", s->state_dir,
+		               files[i].file);
+		if (access(path, F_OK) == 0) {
+			err = mapi_key_load_file(path, &key, diag);
+		} else if (active) {
+			err = mapi_key_generate(files[i].type, &key);
+			if (err == MAPI_OK) {
+				err = mapi_key_save_private(key, path);
+				if (err != MAPI_OK) {
+					mapi_diag_set(diag, "cannot write %s",
+					              path);
+				}
+			}
+		} else {
+			continue;
+		}
+		if (err == MAPI_OK) {
+			err = active ? mapi_keyset_set_active(s->keyset, key)
+			             : mapi_keyset_add_verify(s->keyset, key);
+		}
+		mapi_key_unref(key);
+	}
+	return err;
+}
+
+/* auth/authz reads RBAC objects from the store through these. */
+static enum mapi_err
+authz_list(void *payload, const char *resource, const char *ns,
+           cJSON **out_items)
+{
+	struct mapi_server *s = payload;
+	struct mapi_list_opts lo = { 0 };
+	char *rv = NULL;
+	char *cont = NULL;
+	enum mapi_err err;
+
+	err = mapi_store_list(s->store, "rbac.authorization.k8s.io", resource,
+	                      ns, &lo, out_items, &rv, &cont, NULL);
+	free(rv);
+	free(cont);
+	return err;
+}
+
+static enum mapi_err
+authz_get(void *payload, const char *resource, const char *ns,
+          const char *name, cJSON **out_obj)
+{
+	struct mapi_server *s = payload;
+	struct mapi_store_ref r = { .group = "rbac.authorization.k8s.io",
+		                    .resource = resource,
+		                    .ns = ns,
+		                    .name = name };
+
+	return mapi_store_get(s->store, &r, out_obj, NULL);
+}
+
+/* kube-root-ca.crt in every namespace, as the root CA publisher does. */
+static enum mapi_err
+publish_root_ca(struct mapi_server *s, const char *ca_pem)
+{
+	struct mapi_list_opts lo = { 0 };
+	cJSON *items = NULL;
+	cJSON *ns;
+	char *rv = NULL;
+	char *cont = NULL;
+	enum mapi_err err;
+
+	if (ca_pem == NULL) {
+		return MAPI_OK;
+	}
+	err = mapi_store_list(s->store, "", "namespaces", NULL, &lo, &items,
+	                      &rv, &cont, NULL);
+	cJSON_ArrayForEach(ns, items) {
+		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(ns,
+		                                                     "metadata");
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta,
+		                                                     "name");
+		struct mapi_store_ref r = { .group = "",
+			                    .resource = "configmaps",
+			                    .ns = cJSON_GetStringValue(name),
+			                    .name = "kube-root-ca.crt" };
+		cJSON *cm = cJSON_CreateObject();
+		cJSON *data = cm ? cJSON_AddObjectToObject(cm, "data") : NULL;
+		cJSON *m = cm ? cJSON_AddObjectToObject(cm, "metadata") : NULL;
+		cJSON *created = NULL;
+
+		if (data == NULL || m == NULL ||
+		    cJSON_AddStringToObject(data, "ca.crt", ca_pem) == NULL ||
+		    cJSON_AddStringToObject(m, "name", "kube-root-ca.crt") ==
+		            NULL) {
+			cJSON_Delete(cm);
+			err = MAPI_ENOMEM;
+			break;
+		}
+		/* Present already (a fixture, or a reload): keep it. */
+		if (mapi_store_create(s->store, &r, cm, 0, &created, NULL) !=
+		    MAPI_OK) {
+			created = NULL;
+		}
+		cJSON_Delete(created);
+		cJSON_Delete(cm);
+	}
+	cJSON_Delete(items);
+	free(rv);
+	free(cont);
+	return err;
+}
+
+/* The store, filled with the bootstrap RBAC policy and the fixtures. */
+static enum mapi_err
+load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
+{
+	struct mapi_store_opts so = { .seed = s->cfg.seed,
+		                      .seeded = s->cfg.seed_set };
+	enum mapi_authz_mode mode = MAPI_AUTHZ_RBAC;
+	cJSON *policy = NULL;
+	char *text = NULL;
+	enum mapi_err err;
+
+	if (strcmp(s->cfg.authorization_mode, "AlwaysAllow") == 0) {
+		mode = MAPI_AUTHZ_ALWAYS_ALLOW;
+	}
+	err = mapi_store_new(s->clock, &so, &s->store);
+	if (err == MAPI_OK) {
+		err = mapi_authz_new(mode, authz_list, authz_get, s, &s->authz);
+	}
+	if (err == MAPI_OK) {
+		err = mapi_authz_bootstrap_policy(&policy);
+	}
+	if (err == MAPI_OK) {
+		text = cJSON_PrintUnformatted(policy);
+		err = text == NULL ? MAPI_ENOMEM
+		                   : mapi_fixtures_load_buffer(
+					     s->store, s->clock,
+					     "bootstrap-policy", text,
+					     strlen(text), diag);
+	}
+	cJSON_Delete(policy);
+	free(text);
+	if (err != MAPI_OK) {
+		return err;
+	}
+	if (s->cfg.fixtures != NULL) {
+		err = mapi_fixtures_load_path(s->store, s->clock, s->cfg.fixtures,
+		                              diag);
+	} else {
+		err = mapi_fixtures_load_default(s->store, s->clock, diag);
+	}
+	if (err == MAPI_OK) {
+		err = publish_root_ca(s, ca_pem);
+	}
+	return err;
+}
+
 enum mapi_err
 mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
                   struct mapi_diag *diag)
@@ -470,8 +683,15 @@ mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
 	if (err != MAPI_OK) {
 		goto out;
 	}
-	/* mapi_pki_ensure() (auth/pki) creates these here at integration. */
 	if (!cfg->insecure_http) {
+		struct mapi_pki_opts po = MAPI_PKI_OPTS_DEFAULT;
+
+		/* Certificates are checked against the REAL time by clients. */
+		po.not_before = (int64_t)time(NULL);
+		err = mapi_pki_ensure(s->state_dir, &po, diag);
+		if (err != MAPI_OK) {
+			goto out;
+		}
 		err = read_state_file(s, "tls.crt", &cert, diag);
 		if (err == MAPI_OK) {
 			err = read_state_file(s, "tls.key", &key, diag);
@@ -498,6 +718,12 @@ mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
 		goto out;
 	}
 	err = mapi_authn_new(s->admin_token, cfg->anonymous_auth, &s->authn);
+	if (err == MAPI_OK) {
+		err = load_signing_keys(s, diag);
+	}
+	if (err == MAPI_OK) {
+		err = load_cluster(s, ca, diag);
+	}
 	if (err != MAPI_OK) {
 		goto out;
 	}
@@ -595,6 +821,24 @@ mapi_server_authn(const struct mapi_server *server)
 	return server->authn;
 }
 
+struct mapi_store *
+mapi_server_store(const struct mapi_server *server)
+{
+	return server->store;
+}
+
+struct mapi_keyset *
+mapi_server_keyset(const struct mapi_server *server)
+{
+	return server->keyset;
+}
+
+struct mapi_authz *
+mapi_server_authz(const struct mapi_server *server)
+{
+	return server->authz;
+}
+
 void
 mapi_server_stop(struct mapi_server *server)
 {
@@ -602,6 +846,9 @@ mapi_server_stop(struct mapi_server *server)
 		return;
 	}
 	mapi_http_stop(server->http);
+	mapi_authz_free(server->authz);
+	mapi_store_free(server->store);
+	mapi_keyset_free(server->keyset);
 	mapi_authn_free(server->authn);
 	mapi_clock_free(server->clock);
 	memset(server->admin_token, 0, sizeof(server->admin_token));

@@ -5,9 +5,10 @@
  * server: owns and wires every component (clock, authn, HTTP transport,
  * dispatch table) and the state directory; start and stop.
  *
- * The state directory (created 0700 if missing) must already hold the PEM
- * files ca.crt, tls.crt and tls.key (auth/pki creates them at integration;
- * tests make them with the openssl CLI). The server keeps there:
+ * The state directory (created 0700 if missing) holds the PEM files
+ * ca.crt/ca.key and tls.crt/tls.key (made by auth/pki on first start and
+ * reused; a serving cert that does not chain to ca.crt is refused), the
+ * ServiceAccount signing keys sa.key (RS256) / sa-es256.key (ES256), and:
  *   admin-token  the static admin bearer token (0600), made on first start
  *                from the OS random source and reused afterwards;
  *   kubeconfig   (0600) cluster "mockapi" (server https://HOST:PORT,
@@ -31,7 +32,10 @@
 #include "errors.h"
 
 struct mapi_authn;
+struct mapi_authz;
 struct mapi_clock;
+struct mapi_keyset;
+struct mapi_store;
 struct mapi_config;
 struct mapi_server;
 
@@ -57,6 +61,11 @@ const char *mapi_server_kubeconfig_path(const struct mapi_server *server);
 const struct mapi_config *mapi_server_config(const struct mapi_server *server);
 struct mapi_clock *mapi_server_clock(const struct mapi_server *server);
 struct mapi_authn *mapi_server_authn(const struct mapi_server *server);
+
+/* The object store, the signing keyset and the authorizer (borrowed). */
+struct mapi_store *mapi_server_store(const struct mapi_server *server);
+struct mapi_keyset *mapi_server_keyset(const struct mapi_server *server);
+struct mapi_authz *mapi_server_authz(const struct mapi_server *server);
 
 /* Stops serving (in-flight requests finish), frees. Accepts NULL. */
 void mapi_server_stop(struct mapi_server *server);

@@ -255,10 +255,12 @@ test_server_admin_token_is_allowed(void **state)
 	struct fixture *f = *state;
 	struct reply r;
 
-	/* Allowed through authz; no pods handler yet, so a plain 404. */
+	/* system:masters through RBAC: the default cluster's pods. */
 	request(f, "GET", "/api/v1/pods", f->token, NULL, 0, &r);
-	assert_int_equal(r.code, 404);
-	assert_string_equal(r.body, "404 page not found\n");
+	assert_int_equal(r.code, 200);
+	assert_non_null(strstr(r.body, "{\"kind\":\"PodList\",\"apiVersion\":"
+	                               "\"v1\",\"metadata\":{"));
+	assert_non_null(strstr(r.body, "\"name\":\"api-server-"));
 	free(r.body);
 	request(f, "GET", "/version", f->token, NULL, 0, &r);
 	assert_int_equal(r.code, 200);

@@ -11,6 +11,47 @@
 #include <cmocka.h>
 
 #include "api/validate.h"
+#include "server/http.h"
+#include "server/status.h"
+
+/* The Status message and first cause mapi_status_invalid() builds. */
+static void
+invalid_message(const struct mapi_field_errors *errs, const char *group,
+                const char *kind, const char *name, char *buf, size_t len,
+                char *cause, size_t cause_len)
+{
+	struct mapi_field_error v[MAPI_FIELD_ERRORS_MAX];
+	struct mapi_response resp;
+	cJSON *st;
+	const cJSON *c0;
+
+	mapi_response_init(&resp);
+	assert_int_equal(mapi_status_invalid(&resp, group, kind, name, v,
+	                                     mapi_field_errors_view(errs, v)),
+	                 MAPI_OK);
+	assert_int_equal(resp.code, 422);
+	st = cJSON_ParseWithLength(resp.body, resp.body_len);
+	assert_non_null(st);
+	(void)snprintf(buf, len, "%s",
+	               cJSON_GetStringValue(
+			       cJSON_GetObjectItemCaseSensitive(st, "message")));
+	c0 = cJSON_GetArrayItem(
+		cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(st, "details"),
+			"causes"),
+		0);
+	if (cause != NULL) {
+		(void)snprintf(cause, cause_len, "%s|%s",
+		               cJSON_GetStringValue(
+				       cJSON_GetObjectItemCaseSensitive(c0,
+		                                                        "reason")),
+		               cJSON_GetStringValue(
+				       cJSON_GetObjectItemCaseSensitive(c0,
+		                                                        "message")));
+	}
+	cJSON_Delete(st);
+	mapi_response_fini(&resp);
+}
 
 #define SUBDOMAIN_TAIL                                                     \
 	"a lowercase RFC 1123 subdomain must consist of lower case "       \
@@ -67,21 +108,24 @@ test_validate_message_matches_kube_apiserver(void **state)
 	(void)state;
 	(void)mapi_validate_name("Foo", MAPI_NAME_SUBDOMAIN, "metadata.name",
 	                         &errs);
-	mapi_field_errors_message(&errs, "", "Pod", "Foo", buf, sizeof(buf));
-	assert_string_equal(buf, "Pod \"Foo\" is invalid: metadata.name: "
-	                         "Invalid value: \"Foo\": " SUBDOMAIN_TAIL);
-	mapi_field_error_body(&errs.e[0], buf, sizeof(buf));
-	assert_string_equal(buf, "Invalid value: \"Foo\": " SUBDOMAIN_TAIL);
-	assert_string_equal(mapi_field_error_reason(errs.e[0].type),
-	                    "FieldValueInvalid");
+	{
+		char cause[2048];
+
+		invalid_message(&errs, "", "Pod", "Foo", buf, sizeof(buf), cause,
+		                sizeof(cause));
+		assert_string_equal(buf, "Pod \"Foo\" is invalid: metadata.name: "
+		                         "Invalid value: \"Foo\": " SUBDOMAIN_TAIL);
+		assert_string_equal(cause, "FieldValueInvalid|Invalid value: "
+		                           "\"Foo\": " SUBDOMAIN_TAIL);
+	}
 
 	memset(&errs, 0, sizeof(errs));
 	mapi_field_errors_add_int(&errs, MAPI_FIELD_INVALID,
 	                          "spec.expirationSeconds", 60,
 	                          "may not specify a duration less than 10 "
 	                          "minutes");
-	mapi_field_errors_message(&errs, "authentication.k8s.io",
-	                          "TokenRequest", "", buf, sizeof(buf));
+	invalid_message(&errs, "authentication.k8s.io", "TokenRequest", "", buf,
+	                sizeof(buf), NULL, 0);
 	assert_string_equal(buf, "TokenRequest.authentication.k8s.io \"\" is "
 	                         "invalid: spec.expirationSeconds: Invalid "
 	                         "value: 60: may not specify a duration less "
@@ -93,8 +137,8 @@ test_validate_message_matches_kube_apiserver(void **state)
 	assert_int_equal(mapi_validate_name(big, MAPI_NAME_SUBDOMAIN,
 	                                    "metadata.name", &errs),
 	                 2);
-	mapi_field_errors_message(&errs, "", "ServiceAccount", big, buf,
-	                          sizeof(buf));
+	invalid_message(&errs, "", "ServiceAccount", big, buf, sizeof(buf), NULL,
+	                0);
 	assert_non_null(strstr(buf, "is invalid: [metadata.name: Invalid value: "
 	                            "\"AAAA"));
 	assert_non_null(strstr(buf, ": must be no more than 253 characters, "
@@ -161,13 +205,12 @@ test_validate_object_meta_and_kinds(void **state)
 		                         &errs);
 		if (rows[i].want == NULL) {
 			if (errs.n != 0) {
-				mapi_field_error_format(&errs.e[0], buf,
-				                        sizeof(buf));
-				fail_msg("row %zu: unexpected %s", i, buf);
+				fail_msg("row %zu: unexpected error on %s", i,
+				         errs.e[0].field);
 			}
 		} else {
-			mapi_field_errors_message(&errs, "", "Pod", "x", buf,
-			                          sizeof(buf));
+			invalid_message(&errs, "", "Pod", "x", buf, sizeof(buf),
+			                NULL, 0);
 			if (strcmp(buf, rows[i].want) != 0) {
 				fail_msg("row %zu:\n got %s\nwant %s", i, buf,
 				         rows[i].want);
