@@ -596,8 +596,7 @@ line_puts(struct line *l, const char *s)
 	}
 }
 
-static void
-line_printf(struct line *l, const char *fmt, ...)
+static void line_printf(struct line *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void
@@ -715,8 +714,7 @@ mapi_events_format_line(const struct mapi_event *ev, enum mapi_log_format fmt,
 
 size_t
 mapi_events_format_request_line(const struct mapi_request_entry *req,
-                                enum mapi_log_format fmt, char *buf,
-                                size_t len)
+                                enum mapi_log_format fmt, char *buf, size_t len)
 {
 	struct line l = { .buf = buf, .len = len, .used = 0 };
 	char when[48];

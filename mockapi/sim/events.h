@@ -41,33 +41,33 @@ struct mapi_clock;
 struct mapi_events;
 
 #define MAPI_EVENTS_DEFAULT_CAPACITY 4096
-#define MAPI_EVENTS_MAX_CAPACITY (1024 * 1024)
+#define MAPI_EVENTS_MAX_CAPACITY     (1024 * 1024)
 
 /* Field bounds, including the terminating NUL. */
 #define MAPI_EVENT_TOKEN_PREFIX_MAX 8 /* characters kept of a token */
-#define MAPI_EVENT_JTI_SIZE 64
-#define MAPI_EVENT_SUB_SIZE 256
-#define MAPI_EVENT_AUD_SIZE 128
-#define MAPI_EVENT_MAX_AUDIENCES 4
-#define MAPI_EVENT_POD_SIZE 256
-#define MAPI_EVENT_KID_SIZE 64
-#define MAPI_EVENT_REASON_SIZE 256
-#define MAPI_EVENT_PATH_SIZE 256
-#define MAPI_REQUEST_METHOD_SIZE 16
-#define MAPI_REQUEST_PATH_SIZE 512
-#define MAPI_REQUEST_USER_SIZE 256
-#define MAPI_REQUEST_FAULT_SIZE 64
+#define MAPI_EVENT_JTI_SIZE         64
+#define MAPI_EVENT_SUB_SIZE         256
+#define MAPI_EVENT_AUD_SIZE         128
+#define MAPI_EVENT_MAX_AUDIENCES    4
+#define MAPI_EVENT_POD_SIZE         256
+#define MAPI_EVENT_KID_SIZE         64
+#define MAPI_EVENT_REASON_SIZE      256
+#define MAPI_EVENT_PATH_SIZE        256
+#define MAPI_REQUEST_METHOD_SIZE    16
+#define MAPI_REQUEST_PATH_SIZE      512
+#define MAPI_REQUEST_USER_SIZE      256
+#define MAPI_REQUEST_FAULT_SIZE     64
 
 /* What happened to a token. JSON names in parentheses. */
 enum mapi_event_type {
-	MAPI_EVENT_ISSUED,           /* "issued": TokenRequest answered */
-	MAPI_EVENT_ROTATED,          /* "rotatedByKubelet": volume refreshed */
-	MAPI_EVENT_REVIEWED,         /* "reviewed": accepted (TokenReview/authn) */
-	MAPI_EVENT_REJECTED,         /* "rejected": refused; reason says why */
-	MAPI_EVENT_KEY_ROTATED,      /* "keyRotated": new signing key, kid */
+	MAPI_EVENT_ISSUED,      /* "issued": TokenRequest answered */
+	MAPI_EVENT_ROTATED,     /* "rotatedByKubelet": volume refreshed */
+	MAPI_EVENT_REVIEWED,    /* "reviewed": accepted (TokenReview/authn) */
+	MAPI_EVENT_REJECTED,    /* "rejected": refused; reason says why */
+	MAPI_EVENT_KEY_ROTATED, /* "keyRotated": new signing key, kid */
 	MAPI_EVENT_EXPIRED_PRESENTED, /* "expiredTokenPresented" */
-	MAPI_EVENT_VOLUME_WRITTEN,   /* "volumeWritten": projected volume swap */
-	MAPI_EVENT_TYPE_COUNT_       /* not a type: the number of types */
+	MAPI_EVENT_VOLUME_WRITTEN, /* "volumeWritten": projected volume swap */
+	MAPI_EVENT_TYPE_COUNT_     /* not a type: the number of types */
 };
 
 /*
@@ -78,17 +78,17 @@ enum mapi_event_type {
 struct mapi_event_input {
 	enum mapi_event_type type;
 	const char *jti;
-	const char *token;      /* only the first 8 characters are kept */
+	const char *token; /* only the first 8 characters are kept */
 	const char *sub;
 	const char *const *audiences; /* n_audiences strings */
-	size_t n_audiences;     /* at most MAPI_EVENT_MAX_AUDIENCES are kept */
+	size_t n_audiences; /* at most MAPI_EVENT_MAX_AUDIENCES are kept */
 	int64_t iat;
 	int64_t exp;
 	int64_t warnafter;
-	const char *pod;        /* bound pod, "namespace/name" */
+	const char *pod; /* bound pod, "namespace/name" */
 	const char *kid;
-	const char *reason;     /* rejection reason or free detail text */
-	const char *volume;     /* projected volume directory */
+	const char *reason; /* rejection reason or free detail text */
+	const char *volume; /* projected volume directory */
 };
 
 /* A stored event (fixed-size copies). Empty string = not set. */
@@ -113,12 +113,12 @@ struct mapi_event {
 /* What a caller passes to mapi_events_add_request(). NULL = empty. */
 struct mapi_request_input {
 	const char *method;
-	const char *path;   /* anything from the first '?' on is dropped */
-	const char *user;   /* authenticated user name, if any */
-	int code;           /* HTTP status sent (0 = connection dropped) */
-	const char *jti;    /* jti of the bearer token, if it was one */
+	const char *path; /* anything from the first '?' on is dropped */
+	const char *user; /* authenticated user name, if any */
+	int code;         /* HTTP status sent (0 = connection dropped) */
+	const char *jti;  /* jti of the bearer token, if it was one */
 	int64_t duration_us;
-	const char *fault;  /* short description of an applied fault rule */
+	const char *fault; /* short description of an applied fault rule */
 };
 
 /* A stored journal entry. */
@@ -150,9 +150,10 @@ typedef void mapi_events_subscriber_fn(const struct mapi_event *ev,
  * outlive the rings. MAPI_EINVAL for a capacity over the maximum or a NULL
  * clock; MAPI_ENOMEM; MAPI_EINTERNAL if a lock cannot be made.
  */
-MAPI_NODISCARD enum mapi_err
-mapi_events_new(size_t capacity_events, size_t capacity_requests,
-                const struct mapi_clock *clock, struct mapi_events **out_ev);
+MAPI_NODISCARD enum mapi_err mapi_events_new(size_t capacity_events,
+                                             size_t capacity_requests,
+                                             const struct mapi_clock *clock,
+                                             struct mapi_events **out_ev);
 
 /* Accepts NULL. No thread may be waiting in mapi_events_wait*(). */
 void mapi_events_free(struct mapi_events *ev);
@@ -237,8 +238,7 @@ const char *mapi_event_type_name(enum mapi_event_type type);
  * could not be computed (allocation failure).
  */
 size_t mapi_events_format_line(const struct mapi_event *ev,
-                               enum mapi_log_format fmt, char *buf,
-                               size_t len);
+                               enum mapi_log_format fmt, char *buf, size_t len);
 
 /* The same for a journal entry. */
 size_t mapi_events_format_request_line(const struct mapi_request_entry *req,

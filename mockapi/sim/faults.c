@@ -13,13 +13,13 @@
 
 #include "sim/clock.h"
 
-#define METHOD_MAX 15
-#define PATH_MAX_LEN 512
-#define USER_MAX 256
-#define JTI_MAX 64
-#define DELAY_MAX_MS 600000
+#define METHOD_MAX      15
+#define PATH_MAX_LEN    512
+#define USER_MAX        256
+#define JTI_MAX         64
+#define DELAY_MAX_MS    600000
 #define RETRY_AFTER_MAX 86400
-#define TIMES_MAX 1000000000
+#define TIMES_MAX       1000000000
 
 struct rule {
 	uint64_t id;
@@ -131,27 +131,43 @@ static const char *
 default_reason(int code)
 {
 	switch (code) {
-	case 400: return "BadRequest";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "NotFound";
-	case 405: return "MethodNotAllowed";
-	case 406: return "NotAcceptable";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 413: return "RequestEntityTooLarge";
-	case 415: return "UnsupportedMediaType";
-	case 422: return "Invalid";
-	case 429: return "TooManyRequests";
-	case 500: return "InternalError";
-	case 503: return "ServiceUnavailable";
-	case 504: return "Timeout";
-	default: return "";
+	case 400:
+		return "BadRequest";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "NotFound";
+	case 405:
+		return "MethodNotAllowed";
+	case 406:
+		return "NotAcceptable";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 413:
+		return "RequestEntityTooLarge";
+	case 415:
+		return "UnsupportedMediaType";
+	case 422:
+		return "Invalid";
+	case 429:
+		return "TooManyRequests";
+	case 500:
+		return "InternalError";
+	case 503:
+		return "ServiceUnavailable";
+	case 504:
+		return "Timeout";
+	default:
+		return "";
 	}
 }
 
-static enum mapi_err
-bad(struct mapi_diag *diag, const char *field, const char *fmt, ...)
+static enum mapi_err bad(struct mapi_diag *diag, const char *field,
+                         const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Fills diag (msg and field path) and returns MAPI_EINVAL. */
@@ -178,8 +194,7 @@ check_members(const cJSON *obj, const char *where, const char *const *known,
 	char field[128];
 	size_t i;
 
-	cJSON_ArrayForEach(it, obj)
-	{
+	cJSON_ArrayForEach(it, obj) {
 		for (i = 0; known[i] != NULL; i++) {
 			if (strcmp(it->string, known[i]) == 0) {
 				break;
@@ -188,8 +203,8 @@ check_members(const cJSON *obj, const char *where, const char *const *known,
 		if (known[i] == NULL) {
 			(void)snprintf(field, sizeof(field), "%s%s%s", where,
 			               where[0] != '\0' ? "." : "", it->string);
-			return bad(diag, field, "fault rule: unknown field \"%s\"",
-			           field);
+			return bad(diag, field,
+			           "fault rule: unknown field \"%s\"", field);
 		}
 	}
 	return MAPI_OK;
@@ -206,7 +221,8 @@ get_string(const cJSON *obj, const char *key, const char *field, char *dst,
 		return MAPI_OK;
 	}
 	if (!cJSON_IsString(it)) {
-		return bad(diag, field, "fault rule: %s must be a string", field);
+		return bad(diag, field, "fault rule: %s must be a string",
+		           field);
 	}
 	if (strlen(it->valuestring) > max) {
 		return bad(diag, field, "fault rule: %s is too long", field);
@@ -227,8 +243,9 @@ get_int(const cJSON *obj, const char *key, const char *field, int64_t lo,
 	if (it == NULL) {
 		return MAPI_OK;
 	}
-	(void)snprintf(what, sizeof(what), "%s must be an integer in [%" PRId64
-	               ", %" PRId64 "]", field, lo, hi);
+	(void)snprintf(what, sizeof(what),
+	               "%s must be an integer in [%" PRId64 ", %" PRId64 "]",
+	               field, lo, hi);
 	if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
 	    it->valuedouble < (double)lo || it->valuedouble > (double)hi) {
 		return bad(diag, field, "fault rule: %s", what);
@@ -240,8 +257,8 @@ get_int(const cJSON *obj, const char *key, const char *field, int64_t lo,
 static enum mapi_err
 parse_match(const cJSON *m, struct rule *r, struct mapi_diag *diag)
 {
-	static const char *const known[] = { "method", "path", "user", "jti",
-		                             "expiresWithin", NULL };
+	static const char *const known[] = { "method", "path",          "user",
+		                             "jti",    "expiresWithin", NULL };
 	const cJSON *it;
 	enum mapi_err err;
 	size_t i;
@@ -259,8 +276,8 @@ parse_match(const cJSON *m, struct rule *r, struct mapi_diag *diag)
 		                 METHOD_MAX, diag);
 	}
 	if (err == MAPI_OK) {
-		err = get_string(m, "path", "match.path", r->path,
-		                 PATH_MAX_LEN, diag);
+		err = get_string(m, "path", "match.path", r->path, PATH_MAX_LEN,
+		                 diag);
 	}
 	if (err == MAPI_OK) {
 		err = get_string(m, "user", "match.user", r->user, USER_MAX,
@@ -282,7 +299,8 @@ parse_match(const cJSON *m, struct rule *r, struct mapi_diag *diag)
 		}
 		if (i == 0 || r->method[i] != '\0') {
 			return bad(diag, "match.method",
-			           "fault rule: match.method must be an upper-case "
+			           "fault rule: match.method must be an "
+			           "upper-case "
 			           "HTTP method or \"*\", not \"%s\"",
 			           r->method);
 		}
@@ -295,9 +313,10 @@ parse_match(const cJSON *m, struct rule *r, struct mapi_diag *diag)
 		           r->path);
 	}
 	if (strchr(r->path, '?') != NULL) {
-		return bad(diag, "match.path",
-		           "fault rule: match.path must not contain a query (%s)",
-		           r->path);
+		return bad(
+			diag, "match.path",
+			"fault rule: match.path must not contain a query (%s)",
+			r->path);
 	}
 	it = cJSON_GetObjectItemCaseSensitive(m, "expiresWithin");
 	if (it != NULL) {
@@ -321,10 +340,10 @@ parse_match(const cJSON *m, struct rule *r, struct mapi_diag *diag)
 static enum mapi_err
 parse_action(const cJSON *a, struct rule *r, struct mapi_diag *diag)
 {
-	static const char *const known[] = { "status",  "reason",
-		                             "message", "retryAfter",
+	static const char *const known[] = { "status",          "reason",
+		                             "message",         "retryAfter",
 		                             "tooManyRequests", "reset",
-		                             "delayMs", NULL };
+		                             "delayMs",         NULL };
 	static const char *const tmr_known[] = { "retryAfter", NULL };
 	const cJSON *tmr, *reset;
 	bool has_status, has_delay, has_retry, has, status_only;
@@ -385,9 +404,10 @@ parse_action(const cJSON *a, struct rule *r, struct mapi_diag *diag)
 	              cJSON_GetObjectItemCaseSensitive(a, "reason") != NULL ||
 	              cJSON_GetObjectItemCaseSensitive(a, "message") != NULL;
 	if (status_only && !has_status) {
-		return bad(diag, "action",
-		           "fault rule: action.reason, .message and .retryAfter "
-		           "go with action.status");
+		return bad(
+			diag, "action",
+			"fault rule: action.reason, .message and .retryAfter "
+			"go with action.status");
 	}
 	r->kind = MAPI_FAULT_DELAY_ONLY;
 	if (has_status) {
@@ -551,9 +571,9 @@ rule_to_json(const struct rule *r)
 		     cJSON_AddStringToObject(a, "reason", r->reason) != NULL &&
 		     cJSON_AddStringToObject(a, "message", r->message) != NULL;
 		if (ok && r->retry_after_s >= 0) {
-			ok = cJSON_AddNumberToObject(a, "retryAfter",
-			                             (double)r->retry_after_s) !=
-			     NULL;
+			ok = cJSON_AddNumberToObject(
+				     a, "retryAfter",
+				     (double)r->retry_after_s) != NULL;
 		}
 	} else if (ok && r->kind == MAPI_FAULT_TOO_MANY) {
 		t = cJSON_AddObjectToObject(a, "tooManyRequests");
@@ -564,8 +584,8 @@ rule_to_json(const struct rule *r)
 		ok = cJSON_AddTrueToObject(a, "reset") != NULL;
 	}
 	if (ok && r->delay_ms > 0) {
-		ok = cJSON_AddNumberToObject(a, "delayMs", (double)r->delay_ms) !=
-		     NULL;
+		ok = cJSON_AddNumberToObject(a, "delayMs",
+		                             (double)r->delay_ms) != NULL;
 	}
 	if (ok && r->times > 0) {
 		ok = cJSON_AddNumberToObject(obj, "times", (double)r->times) !=

@@ -17,8 +17,8 @@
 #include "sim/clock.h"
 #include "sim/events.h"
 
-#define DATA_DIR "..data"
-#define DATA_TMP "..data_tmp"
+#define DATA_DIR   "..data"
+#define DATA_TMP   "..data_tmp"
 #define TSDIR_SIZE 64
 
 static const char *const file_names[3] = { "token", "ca.crt", "namespace" };
@@ -126,8 +126,7 @@ read_at(int dirfd, const char *path, size_t max, char **out_buf,
 		*out_len = -1;
 		return errno == ENOENT ? MAPI_OK : MAPI_EIO;
 	}
-	if (fstat(fd, &st) != 0 || st.st_size < 0 ||
-	    (size_t)st.st_size > max) {
+	if (fstat(fd, &st) != 0 || st.st_size < 0 || (size_t)st.st_size > max) {
 		(void)close(fd);
 		*out_buf = NULL;
 		*out_len = -1; /* treat as different */
@@ -183,8 +182,7 @@ write_at(int dirfd, const char *name, const char *data, size_t len,
 	ssize_t w;
 	int fd, e;
 
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	            0600);
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		return fs_err(diag, "cannot create", name, errno);
 	}
@@ -220,8 +218,8 @@ remove_tsdir(int dirfd, const char *name)
 	DIR *d;
 	int fd;
 
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	                                 O_CLOEXEC);
+	fd = openat(dirfd, name,
+	            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		return errno == ENOENT ? 0 : errno;
 	}
@@ -279,8 +277,9 @@ is_tsdir_name(const char *name)
 }
 
 enum mapi_err
-mapi_kubelet_write_volume(const char *dir, const struct mapi_volume_files *files,
-                          int64_t now_ns, uint64_t rand, bool *out_written,
+mapi_kubelet_write_volume(const char *dir,
+                          const struct mapi_volume_files *files, int64_t now_ns,
+                          uint64_t rand, bool *out_written,
                           struct mapi_diag *diag)
 {
 	const char *data[3];
@@ -354,8 +353,10 @@ mapi_kubelet_write_volume(const char *dir, const struct mapi_volume_files *files
 	}
 
 	for (tries = 0; tries < 100; tries++) {
-		if (!mapi_kubelet_tsdir_name(now_ns, rand, name, sizeof(name))) {
-			mapi_diag_set(diag, "kubelet volume: time out of range");
+		if (!mapi_kubelet_tsdir_name(now_ns, rand, name,
+		                             sizeof(name))) {
+			mapi_diag_set(diag,
+			              "kubelet volume: time out of range");
 			err = MAPI_EINVAL;
 			goto out;
 		}
@@ -488,12 +489,11 @@ mapi_kubelet_refresh_at(int64_t expiration_timestamp,
 	int64_t by_age, by_ttl, t;
 
 	/* Go: (*tr.Spec.ExpirationSeconds*20)/100, integer seconds. */
-	fifth = expiration_seconds > INT64_MAX / 20 ? expiration_seconds / 5
-	                                            : expiration_seconds * 20 /
-	                                                      100;
-	by_age = sat_sub(sat_add(iat_ns,
-	                         (int64_t)MAPI_KUBELET_MAX_TTL_S *
-	                                 MAPI_NS_PER_SEC),
+	fifth = expiration_seconds > INT64_MAX / 20
+	                ? expiration_seconds / 5
+	                : expiration_seconds * 20 / 100;
+	by_age = sat_sub(sat_add(iat_ns, (int64_t)MAPI_KUBELET_MAX_TTL_S *
+	                                         MAPI_NS_PER_SEC),
 	                 jitter_ns);
 	by_ttl = sat_sub(sat_sub(exp_ns, sat_mul_ns(fifth)), jitter_ns);
 	t = by_age < by_ttl ? by_age : by_ttl;
@@ -618,8 +618,7 @@ mapi_kubelet_add_volume(struct mapi_kubelet *k,
 
 	if (spec == NULL || spec->dir == NULL || spec->dir[0] == '\0' ||
 	    spec->ns == NULL || spec->ns[0] == '\0' ||
-	    spec->service_account == NULL ||
-	    spec->service_account[0] == '\0' ||
+	    spec->service_account == NULL || spec->service_account[0] == '\0' ||
 	    spec->expiration_seconds < 0 ||
 	    (spec->ca_crt == NULL && spec->ca_len > 0) ||
 	    spec->ca_len > MAPI_KUBELET_MAX_FILE) {
@@ -734,8 +733,7 @@ volume_failed(struct mapi_kubelet *k, struct volume *v, int64_t now_ns,
               enum mapi_err err, const char *why)
 {
 	v->info.last_err = err;
-	(void)snprintf(v->info.last_diag, sizeof(v->info.last_diag), "%s",
-	               why);
+	(void)snprintf(v->info.last_diag, sizeof(v->info.last_diag), "%s", why);
 	v->info.due_ns = sat_add(now_ns, sat_mul_ns(k->retry_s));
 }
 
@@ -798,8 +796,7 @@ out:
 }
 
 enum mapi_err
-mapi_kubelet_tick(struct mapi_kubelet *k, int64_t now_ns,
-                  size_t *out_refreshed)
+mapi_kubelet_tick(struct mapi_kubelet *k, int64_t now_ns, size_t *out_refreshed)
 {
 	enum mapi_err first_err = MAPI_OK, err;
 	size_t i, count = 0;

@@ -53,10 +53,10 @@
 struct mapi_events;
 struct mapi_kubelet;
 
-#define MAPI_KUBELET_MAX_VOLUMES 64
-#define MAPI_KUBELET_MAX_FILE (1024 * 1024)
-#define MAPI_KUBELET_MAX_TTL_S (24 * 3600) /* kubelet maxTTL */
-#define MAPI_KUBELET_MAX_JITTER_S 10       /* kubelet maxJitter */
+#define MAPI_KUBELET_MAX_VOLUMES          64
+#define MAPI_KUBELET_MAX_FILE             (1024 * 1024)
+#define MAPI_KUBELET_MAX_TTL_S            (24 * 3600) /* kubelet maxTTL */
+#define MAPI_KUBELET_MAX_JITTER_S         10          /* kubelet maxJitter */
 #define MAPI_KUBELET_DEFAULT_EXPIRATION_S 3607 /* admission plugin's value */
 
 /* The contents of one projected volume. */
@@ -92,10 +92,9 @@ bool mapi_kubelet_tsdir_name(int64_t now_ns, uint64_t rand, char *buf,
  * if only removing the OLD directory failed, the new content is already
  * live). MAPI_ENOMEM.
  */
-MAPI_NODISCARD enum mapi_err
-mapi_kubelet_write_volume(const char *dir, const struct mapi_volume_files *files,
-                          int64_t now_ns, uint64_t rand, bool *out_written,
-                          struct mapi_diag *diag);
+MAPI_NODISCARD enum mapi_err mapi_kubelet_write_volume(
+	const char *dir, const struct mapi_volume_files *files, int64_t now_ns,
+	uint64_t rand, bool *out_written, struct mapi_diag *diag);
 
 /*
  * The first instant (ns since the epoch) at which a token with
@@ -139,9 +138,10 @@ struct mapi_kubelet_issued {
  * must be filled (token non-NULL); on error *out is ignored and the old
  * token stays in the volume.
  */
-typedef enum mapi_err mapi_kubelet_issue_fn(
-	const struct mapi_kubelet_volume_spec *spec, int64_t now_ns,
-	struct mapi_kubelet_issued *out, void *payload);
+typedef enum mapi_err
+mapi_kubelet_issue_fn(const struct mapi_kubelet_volume_spec *spec,
+                      int64_t now_ns, struct mapi_kubelet_issued *out,
+                      void *payload);
 
 struct mapi_kubelet_config {
 	uint64_t seed;        /* jitter and directory suffixes */
@@ -156,10 +156,10 @@ struct mapi_kubelet_volume_info {
 	int64_t iat;                  /* expiration_timestamp - es, s */
 	int64_t expiration_timestamp; /* s */
 	int64_t expiration_seconds;
-	int64_t jitter_s;   /* drawn for the current token */
-	int64_t due_ns;     /* next tick at or after this refreshes */
-	uint64_t issues;    /* successful issue callbacks */
-	uint64_t writes;    /* directory swaps */
+	int64_t jitter_s;       /* drawn for the current token */
+	int64_t due_ns;         /* next tick at or after this refreshes */
+	uint64_t issues;        /* successful issue callbacks */
+	uint64_t writes;        /* directory swaps */
 	enum mapi_err last_err; /* of the last attempt; MAPI_OK if it worked */
 	char last_diag[256];
 };

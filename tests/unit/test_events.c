@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <cjson/cJSON.h>
-#include <pthread.h>
+#include <cmocka.h>
 
 #include "sim/clock.h"
 #include "sim/events.h"
@@ -115,9 +115,9 @@ test_events_new_rejects_bad_arguments(void **state)
 	struct mapi_events *ev = NULL;
 
 	assert_int_equal(mapi_events_new(1, 1, NULL, &ev), MAPI_EINVAL);
-	assert_int_equal(mapi_events_new(MAPI_EVENTS_MAX_CAPACITY + 1, 1,
-	                                 f->clock, &ev),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_events_new(MAPI_EVENTS_MAX_CAPACITY + 1, 1, f->clock, &ev),
+		MAPI_EINVAL);
 	assert_null(ev);
 	mapi_events_free(NULL);
 }
@@ -135,15 +135,18 @@ test_events_seq_starts_at_one_and_stamps_mock_time(void **state)
 	out = since(f->ev, 0, 0);
 	items = cJSON_GetObjectItemCaseSensitive(out, "events");
 	assert_int_equal(cJSON_GetArraySize(items), 2);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0),
-	                                        "time")->valuestring,
-	                    "2025-06-01T10:00:00.000000Z");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1),
-	                                        "time")->valuestring,
-	                    "2025-06-01T10:00:00.001500Z");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1),
-	                                        "type")->valuestring,
-	                    "reviewed");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "time")
+			->valuestring,
+		"2025-06-01T10:00:00.000000Z");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1), "time")
+			->valuestring,
+		"2025-06-01T10:00:00.001500Z");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1), "type")
+			->valuestring,
+		"reviewed");
 	assert_int_equal(num(out, "next"), 2);
 	assert_int_equal(num(out, "dropped"), 0);
 	cJSON_Delete(out);
@@ -322,9 +325,8 @@ test_events_format_line_text_and_json(void **state)
 	                    "issued");
 	assert_string_equal(cJSON_GetObjectItem(item, "reason")->valuestring,
 	                    "say \"hi\"");
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(item,
-	                                                        "audiences")),
-	                 2);
+	assert_int_equal(
+		cJSON_GetArraySize(cJSON_GetObjectItem(item, "audiences")), 2);
 	assert_null(cJSON_GetObjectItem(item, "kid")); /* empty: omitted */
 	cJSON_Delete(item);
 
@@ -332,8 +334,9 @@ test_events_format_line_text_and_json(void **state)
 	(void)mapi_events_add(f->ev, &in);
 	out = since(f->ev, 0, 0);
 	item = cJSON_GetArrayItem(cJSON_GetObjectItem(out, "events"), 0);
-	assert_string_equal(cJSON_GetObjectItem(item, "tokenPrefix")->valuestring,
-	                    "eyJhbGci");
+	assert_string_equal(
+		cJSON_GetObjectItem(item, "tokenPrefix")->valuestring,
+		"eyJhbGci");
 	cJSON_Delete(out);
 }
 
@@ -392,8 +395,9 @@ test_events_long_strings_are_truncated(void **state)
 	(void)mapi_events_add(f->ev, &in);
 	out = since(f->ev, 0, 0);
 	item = cJSON_GetArrayItem(cJSON_GetObjectItem(out, "events"), 0);
-	assert_int_equal(strlen(cJSON_GetObjectItem(item, "reason")->valuestring),
-	                 MAPI_EVENT_REASON_SIZE - 1);
+	assert_int_equal(
+		strlen(cJSON_GetObjectItem(item, "reason")->valuestring),
+		MAPI_EVENT_REASON_SIZE - 1);
 	assert_int_equal(strlen(cJSON_GetObjectItem(item, "sub")->valuestring),
 	                 MAPI_EVENT_SUB_SIZE - 1);
 	cJSON_Delete(out);
@@ -509,7 +513,8 @@ test_events_concurrent_adds_get_unique_seqs(void **state)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		assert_int_equal(pthread_create(&t[i], NULL, add_thread, &a), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, add_thread, &a),
+		                 0);
 	}
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(pthread_join(t[i], NULL), 0);

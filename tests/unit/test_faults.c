@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,16 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <cjson/cJSON.h>
-#include <pthread.h>
+#include <cmocka.h>
 
 #include "sim/clock.h"
 #include "sim/faults.h"
 #include "th.h"
 
 #define NOW_S INT64_C(1748772000)
-#define NOW (NOW_S * MAPI_NS_PER_SEC)
+#define NOW   (NOW_S * MAPI_NS_PER_SEC)
 
 static int
 setup(void **state)
@@ -65,7 +65,9 @@ match(struct mapi_faults *f, const char *method, const char *path,
       struct mapi_fault_action *out)
 {
 	struct mapi_fault_request req = {
-		.method = method, .path = path, .now_ns = NOW,
+		.method = method,
+		.path = path,
+		.now_ns = NOW,
 	};
 
 	return mapi_faults_match(f, &req, out);
@@ -173,8 +175,8 @@ test_faults_parse_table(void **state)
 			assert_int_equal(id, 0);
 			assert_int_equal(mapi_faults_count(f), 0);
 			if (strstr(diag.msg, c->diag) == NULL) {
-				fail_msg("case %zu: diag \"%s\" lacks \"%s\"", i,
-				         diag.msg, c->diag);
+				fail_msg("case %zu: diag \"%s\" lacks \"%s\"",
+				         i, diag.msg, c->diag);
 			}
 			assert_string_equal(diag.field, c->field);
 		}
@@ -291,9 +293,8 @@ test_faults_times_is_exact_under_concurrency(void **state)
 	add_ok(f, "{\"action\":{\"reset\":true},\"times\":777}");
 	for (i = 0; i < 4; i++) {
 		h[i] = (struct hammer){ .f = f };
-		assert_int_equal(pthread_create(&t[i], NULL, hammer_thread,
-		                                &h[i]),
-		                 0);
+		assert_int_equal(
+			pthread_create(&t[i], NULL, hammer_thread, &h[i]), 0);
 	}
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(pthread_join(t[i], NULL), 0);
@@ -344,7 +345,9 @@ test_faults_expires_within_matches_only_tokens_near_exp(void **state)
 	struct mapi_faults *f = *state;
 	struct mapi_fault_action a;
 	struct mapi_fault_request req = {
-		.method = "GET", .path = "/api", .now_ns = NOW,
+		.method = "GET",
+		.path = "/api",
+		.now_ns = NOW,
 	};
 
 	add_ok(f, "{\"match\":{\"expiresWithin\":\"30s\"},"
@@ -368,7 +371,9 @@ test_faults_user_and_jti_match_exactly(void **state)
 	struct mapi_faults *f = *state;
 	struct mapi_fault_action a;
 	struct mapi_fault_request req = {
-		.method = "GET", .path = "/api", .now_ns = NOW,
+		.method = "GET",
+		.path = "/api",
+		.now_ns = NOW,
 	};
 
 	add_ok(f, "{\"match\":{\"user\":\"alice\",\"jti\":\"j1\"},"
@@ -432,14 +437,14 @@ test_faults_list_json_is_normalised(void **state)
 	text = cJSON_PrintUnformatted(out);
 	assert_non_null(text);
 	assert_string_equal(
-		text,
-		"{\"items\":[{\"id\":1,\"match\":{\"method\":\"GET\","
-		"\"expiresWithin\":\"1m\"},\"action\":{\"status\":503,"
-		"\"reason\":\"ServiceUnavailable\",\"message\":\"fault injected "
-		"by mockapi (rule 1)\"},\"times\":2,\"remaining\":2,"
-		"\"probability\":1,\"hits\":0},{\"id\":2,\"match\":{},"
-		"\"action\":{\"tooManyRequests\":{\"retryAfter\":1}},"
-		"\"probability\":0.25,\"hits\":0}]}");
+		text, "{\"items\":[{\"id\":1,\"match\":{\"method\":\"GET\","
+		      "\"expiresWithin\":\"1m\"},\"action\":{\"status\":503,"
+		      "\"reason\":\"ServiceUnavailable\",\"message\":\"fault "
+	              "injected "
+		      "by mockapi (rule 1)\"},\"times\":2,\"remaining\":2,"
+		      "\"probability\":1,\"hits\":0},{\"id\":2,\"match\":{},"
+		      "\"action\":{\"tooManyRequests\":{\"retryAfter\":1}},"
+		      "\"probability\":0.25,\"hits\":0}]}");
 	cJSON_free(text);
 	cJSON_Delete(out);
 }

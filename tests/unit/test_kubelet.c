@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
-#include <cjson/cJSON.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
 
 #include "sim/clock.h"
 #include "sim/events.h"
@@ -24,11 +24,11 @@
 
 /* 2025-06-01T10:00:00Z */
 #define T0_S INT64_C(1748772000)
-#define T0 (T0_S * MAPI_NS_PER_SEC)
-#define S(x) ((int64_t)(x) * MAPI_NS_PER_SEC)
+#define T0   (T0_S * MAPI_NS_PER_SEC)
+#define S(x) ((int64_t)(x)*MAPI_NS_PER_SEC)
 
 static const char ca_pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n"
-                             "-----END CERTIFICATE-----\n";
+			     "-----END CERTIFICATE-----\n";
 
 struct fixture {
 	char *tmp;
@@ -192,12 +192,15 @@ test_kubelet_token_mode_option(void **state)
 {
 	struct fixture *f = *state;
 	struct mapi_volume_files files = {
-		.token = "t", .token_len = 1, .ns = "ns", .token_mode = 0600,
+		.token = "t",
+		.token_len = 1,
+		.ns = "ns",
+		.token_mode = 0600,
 	};
 
-	assert_int_equal(mapi_kubelet_write_volume(f->dir, &files, T0, 1, NULL,
-	                                           NULL),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_kubelet_write_volume(f->dir, &files, T0, 1, NULL, NULL),
+		MAPI_OK);
 	assert_int_equal(mode_of(f->dir, "..2025_06_01_10_00_00.1/token"),
 	                 0600);
 	assert_int_equal(mode_of(f->dir, "..2025_06_01_10_00_00.1/namespace"),
@@ -260,12 +263,12 @@ test_kubelet_write_rejects_bad_arguments(void **state)
 	struct mapi_volume_files files = { .token = "", .ns = "x" };
 	struct mapi_diag diag = { .msg = "" };
 
-	assert_int_equal(mapi_kubelet_write_volume(f->dir, &files, T0, 1, NULL,
-	                                           &diag),
-	                 MAPI_EINVAL);
-	assert_int_equal(mapi_kubelet_write_volume(NULL, &files, T0, 1, NULL,
-	                                           &diag),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_kubelet_write_volume(f->dir, &files, T0, 1, NULL, &diag),
+		MAPI_EINVAL);
+	assert_int_equal(
+		mapi_kubelet_write_volume(NULL, &files, T0, 1, NULL, &diag),
+		MAPI_EINVAL);
 	files.token = "t";
 	files.token_len = 1;
 	assert_int_equal(mapi_kubelet_write_volume("/proc/nope/x", &files, T0,
@@ -275,7 +278,7 @@ test_kubelet_write_rejects_bad_arguments(void **state)
 }
 
 #define TOKEN_LEN 2048
-#define REWRITES 200
+#define REWRITES  200
 
 static void
 make_token(int i, char *buf)
@@ -387,8 +390,7 @@ test_kubelet_refresh_rule_table(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(refresh_cases) / sizeof(refresh_cases[0]);
-	     i++) {
+	for (i = 0; i < sizeof(refresh_cases) / sizeof(refresh_cases[0]); i++) {
 		const struct refresh_case *c = &refresh_cases[i];
 		int64_t iat = T0_S;
 		int64_t exp = iat + c->expiration_seconds;
@@ -398,20 +400,18 @@ test_kubelet_refresh_rule_table(void **state)
 		                            c->jitter_s) != at) {
 			fail_msg("%s: refresh_at off by %lld ns", c->name,
 			         (long long)(mapi_kubelet_refresh_at(
-			                             exp, c->expiration_seconds,
-			                             c->jitter_s) -
+						     exp, c->expiration_seconds,
+						     c->jitter_s) -
 			                     at));
 		}
 		/* Strict "after", as Go's time.After. */
 		assert_false(mapi_kubelet_needs_refresh(
 			S(iat + c->after_iat_s), exp, c->expiration_seconds,
 			c->jitter_s));
-		assert_true(mapi_kubelet_needs_refresh(at, exp,
-		                                       c->expiration_seconds,
-		                                       c->jitter_s));
-		assert_false(mapi_kubelet_needs_refresh(S(iat), exp,
-		                                        c->expiration_seconds,
-		                                        c->jitter_s));
+		assert_true(mapi_kubelet_needs_refresh(
+			at, exp, c->expiration_seconds, c->jitter_s));
+		assert_false(mapi_kubelet_needs_refresh(
+			S(iat), exp, c->expiration_seconds, c->jitter_s));
 	}
 	/* No overflow at the edges. */
 	assert_int_equal(mapi_kubelet_refresh_at(INT64_MAX, 3600, 0),
@@ -444,8 +444,8 @@ issue_cb(const struct mapi_kubelet_volume_spec *spec, int64_t now_ns,
 	assert_non_null(out->token);
 	out->token_len = strlen(buf);
 	out->expiration_seconds = spec->expiration_seconds;
-	out->expiration_timestamp = now_ns / MAPI_NS_PER_SEC +
-	                            spec->expiration_seconds;
+	out->expiration_timestamp =
+		now_ns / MAPI_NS_PER_SEC + spec->expiration_seconds;
 	(void)snprintf(out->jti, sizeof(out->jti), "jti-%d", is->calls);
 	return MAPI_OK;
 }
@@ -533,18 +533,22 @@ test_kubelet_tick_issues_exactly_when_due(void **state)
 	assert_int_equal(mapi_events_since(ev, 0, 0, &out), MAPI_OK);
 	items = cJSON_GetObjectItem(out, "events");
 	assert_int_equal(cJSON_GetArraySize(items), 2);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0),
-	                                        "type")->valuestring,
-	                    "volumeWritten");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1),
-	                                        "type")->valuestring,
-	                    "rotatedByKubelet");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1),
-	                                        "tokenPrefix")->valuestring,
-	                    "eyJtoken");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1),
-	                                        "pod")->valuestring,
-	                    "default/p1");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "type")
+			->valuestring,
+		"volumeWritten");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1), "type")
+			->valuestring,
+		"rotatedByKubelet");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1), "tokenPrefix")
+			->valuestring,
+		"eyJtoken");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(items, 1), "pod")
+			->valuestring,
+		"default/p1");
 	cJSON_Delete(out);
 
 	assert_int_equal(mapi_kubelet_remove_volume(k, id), MAPI_OK);
@@ -562,7 +566,9 @@ test_kubelet_jitter_is_seeded_and_bounded(void **state)
 	struct issuer is = { .calls = 0 };
 	struct mapi_kubelet_config cfg = { .seed = 5, .max_jitter_s = 10 };
 	struct mapi_kubelet_volume_spec spec = {
-		.dir = f->dir, .ns = "default", .service_account = "app",
+		.dir = f->dir,
+		.ns = "default",
+		.service_account = "app",
 		.expiration_seconds = 600,
 	};
 	struct mapi_kubelet_volume_info info;
