@@ -187,10 +187,13 @@ read_token_file(const char *path, char **out, struct sac_diag *diag)
 
 	err = sac_read_file(path, MAX_TOKEN_FILE, &buf, &len, diag);
 	if (err != SAC_OK) {
-		if (err == SAC_EIO || err == SAC_EINVAL) {
-			err = SAC_ETOKEN;
+		if (diag != NULL) {
+			char why[sizeof(diag->msg)];
+
+			(void)snprintf(why, sizeof(why), "%s", diag->msg);
+			sac_diag_set(diag, "cannot read token file %s", why);
 		}
-		return err;
+		return err == SAC_ENOMEM ? err : SAC_ETOKEN;
 	}
 	while (start < len && (buf[start] == ' ' || buf[start] == '\n' ||
 	                       buf[start] == '\r' || buf[start] == '\t' ||
