@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include "saclient.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
+#include "saclient.h"
 #include "status.h"
 #include "transport.h"
 #include "util.h"
@@ -300,8 +299,10 @@ sac_client_request_json(struct sac_client *c, const char *method,
 
 		(void)snprintf(why, sizeof(why), "%s",
 		               diag != NULL ? diag->msg : "");
-		sac_diag_set(diag, "%s %s: the server sent a response that is "
-		                   "not JSON (%s)", method, path, why);
+		sac_diag_set(diag,
+		             "%s %s: the server sent a response that is "
+		             "not JSON (%s)",
+		             method, path, why);
 		err = err == SAC_EINVAL ? SAC_EHTTP : err;
 	} else {
 		*out_json = j;
@@ -329,7 +330,8 @@ sac_pods_get(struct sac_client *c, const char *ns, const char *name,
 	char path[600];
 	enum sac_err err;
 
-	if (ns != NULL && (err = check_segment("namespace", ns, diag)) != SAC_OK) {
+	if (ns != NULL &&
+	    (err = check_segment("namespace", ns, diag)) != SAC_OK) {
 		return err;
 	}
 	if (name != NULL &&
@@ -445,8 +447,7 @@ out:
 }
 
 enum sac_err
-sac_whoami(struct sac_client *c, struct cJSON **out_json,
-           struct sac_diag *diag)
+sac_whoami(struct sac_client *c, struct cJSON **out_json, struct sac_diag *diag)
 {
 	cJSON *root = cJSON_CreateObject();
 	enum sac_err err = SAC_ENOMEM;

@@ -171,8 +171,7 @@ duration_ms(const char *flag, const char *v, int64_t *out,
 }
 
 static enum sac_err
-duration_s(const char *flag, const char *v, int64_t *out,
-           struct sac_diag *diag)
+duration_s(const char *flag, const char *v, int64_t *out, struct sac_diag *diag)
 {
 	int64_t ms;
 
@@ -181,8 +180,9 @@ duration_s(const char *flag, const char *v, int64_t *out,
 	}
 	if (ms % 1000 != 0) {
 		/* kubectl create token's wording. */
-		sac_diag_set(diag, "--%s cannot be expressed in units less "
-		                   "than seconds",
+		sac_diag_set(diag,
+		             "--%s cannot be expressed in units less "
+		             "than seconds",
 		             flag);
 		return SAC_EINVAL;
 	}
@@ -218,9 +218,10 @@ parse_now(const char *v, int64_t *out, struct sac_diag *diag)
 	}
 	n = strtoll(v, &end, 10);
 	if (end == v || *end != '\0' || n < 0) {
-		sac_diag_set(diag, "invalid argument \"%s\" for \"--now\" "
-		                   "flag: expected RFC 3339 UTC or epoch "
-		                   "seconds",
+		sac_diag_set(diag,
+		             "invalid argument \"%s\" for \"--now\" "
+		             "flag: expected RFC 3339 UTC or epoch "
+		             "seconds",
 		             v);
 		return SAC_EINVAL;
 	}
@@ -258,11 +259,12 @@ apply(struct sac_cli *c, const struct optdef *o, const char *v,
 		} else if (strcmp(v, "table") == 0 || strcmp(v, "wide") == 0) {
 			c->output = SAC_OUTPUT_TABLE;
 		} else {
-			sac_diag_set(diag,
-			             "unable to match a printer suitable for "
-			             "the output format \"%s\", allowed formats "
-			             "are: json,table",
-			             v);
+			sac_diag_set(
+				diag,
+				"unable to match a printer suitable for "
+				"the output format \"%s\", allowed formats "
+				"are: json,table",
+				v);
 			return SAC_EINVAL;
 		}
 		break;
@@ -286,11 +288,12 @@ apply(struct sac_cli *c, const struct optdef *o, const char *v,
 		break;
 	case O_STRATEGY:
 		if (sac_strategy_parse(v, &c->strategy) != SAC_OK) {
-			sac_diag_set(diag,
-			             "invalid argument \"%s\" for \"--strategy\" "
-			             "flag: must be read-once, reread, request "
-			             "or static",
-			             v);
+			sac_diag_set(
+				diag,
+				"invalid argument \"%s\" for \"--strategy\" "
+				"flag: must be read-once, reread, request "
+				"or static",
+				v);
 			return SAC_EINVAL;
 		}
 		c->strategy_set = true;
@@ -385,8 +388,7 @@ find_short(char c)
 }
 
 static enum sac_err
-command(struct sac_cli *c, const char **pos, size_t npos,
-        struct sac_diag *diag)
+command(struct sac_cli *c, const char **pos, size_t npos, struct sac_diag *diag)
 {
 	size_t max_args = 0;
 	size_t first = 1;
@@ -526,9 +528,10 @@ sac_cli_parse(int argc, char *const *argv, struct sac_cli *out,
 		} else {
 			o = find_short(a[1]);
 			if (o == NULL) {
-				sac_diag_set(diag,
-				             "unknown shorthand flag: '%c' in %s",
-				             a[1], a);
+				sac_diag_set(
+					diag,
+					"unknown shorthand flag: '%c' in %s",
+					a[1], a);
 				return SAC_EINVAL;
 			}
 			if (a[2] != '\0') {

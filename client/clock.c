@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-#include "saclient.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "saclient.h"
 
 static int64_t
 system_now_ms(void *payload)

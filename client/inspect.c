@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include "saclient.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <openssl/param_build.h>
 
 #include "json.h"
+#include "saclient.h"
 #include "util.h"
 
 /* Tokens and JWKS documents larger than this are refused. */
@@ -112,7 +111,8 @@ sac_jwt_decode(const char *token, struct sac_jwt **out_jwt,
 		return SAC_ETOKEN;
 	}
 	if (len > MAX_TOKEN) {
-		sac_diag_set(diag, "not a JWT: longer than %u bytes", MAX_TOKEN);
+		sac_diag_set(diag, "not a JWT: longer than %u bytes",
+		             MAX_TOKEN);
 		return SAC_ETOKEN;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -187,8 +187,7 @@ sac_jwt_sub(const struct sac_jwt *jwt)
 }
 
 bool
-sac_jwt_time_claim(const struct sac_jwt *jwt, const char *name,
-                   int64_t *out_s)
+sac_jwt_time_claim(const struct sac_jwt *jwt, const char *name, int64_t *out_s)
 {
 	return sac_json_int(jwt->claims, name, out_s);
 }
@@ -234,8 +233,8 @@ struct out {
 	bool failed;
 };
 
-static void
-put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void
 put(struct out *o, const char *fmt, ...)
@@ -361,8 +360,7 @@ sac_jwt_format(const struct sac_jwt *jwt, int64_t now, char **out_text)
 		const cJSON *a;
 
 		put(&o, "  %-15s ", "aud");
-		cJSON_ArrayForEach(a, aud)
-		{
+		cJSON_ArrayForEach(a, aud) {
 			if (cJSON_IsString(a)) {
 				put_safe(&o, a->valuestring);
 				put(&o, a->next != NULL ? ", " : "");
@@ -487,8 +485,8 @@ ec_key(const cJSON *jwk)
 	pub[0] = 0x04;
 	memcpy(pub + 1, x, 32);
 	memcpy(pub + 33, y, 32);
-	params[0] = OSSL_PARAM_construct_utf8_string(
-		OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+	                                             group, 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
 	                                              pub, sizeof(pub));
 	params[2] = OSSL_PARAM_construct_end();
@@ -584,8 +582,9 @@ sac_jwt_verify_jwks(const struct sac_jwt *jwt, const char *jwks,
 
 	if (alg == NULL ||
 	    (strcmp(alg, "RS256") != 0 && strcmp(alg, "ES256") != 0)) {
-		sac_diag_set(diag, "unsupported alg \"%s\" (RS256 and ES256 "
-		                   "are supported)",
+		sac_diag_set(diag,
+		             "unsupported alg \"%s\" (RS256 and ES256 "
+		             "are supported)",
 		             alg != NULL ? alg : "");
 		return SAC_ETOKEN;
 	}
@@ -593,15 +592,14 @@ sac_jwt_verify_jwks(const struct sac_jwt *jwt, const char *jwks,
 	kty = ec ? "EC" : "RSA";
 	if (jwks_len > (4u << 20) ||
 	    sac_json_parse(jwks, jwks_len, &doc, NULL) != SAC_OK ||
-	    !cJSON_IsArray(keys = cJSON_GetObjectItemCaseSensitive(doc,
-	                                                           "keys"))) {
+	    !cJSON_IsArray(
+		    keys = cJSON_GetObjectItemCaseSensitive(doc, "keys"))) {
 		cJSON_Delete(doc);
 		sac_diag_set(diag, "not a JWKS document (no \"keys\" array)");
 		return SAC_EINVAL;
 	}
 	err = SAC_ETOKEN;
-	cJSON_ArrayForEach(k, keys)
-	{
+	cJSON_ArrayForEach(k, keys) {
 		const char *kkid = sac_json_str(k, "kid");
 		const char *kkty = sac_json_str(k, "kty");
 		EVP_PKEY *pkey;

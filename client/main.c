@@ -114,6 +114,16 @@ replace(char **dst, const char *src)
 	*dst = dup_or_null(src);
 }
 
+static void
+clear(char **s)
+{
+	if (*s != NULL) {
+		memset(*s, 0, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
 /* --server: configuration from flags only, as `kubectl --server`. */
 static enum sac_err
 config_from_flags(const struct sac_cli *a, struct sac_config **out)
@@ -124,8 +134,8 @@ config_from_flags(const struct sac_cli *a, struct sac_config **out)
 		return SAC_ENOMEM;
 	}
 	cfg->server = dup_or_null(a->server);
-	cfg->namespace_ = dup_or_null(a->namespace_ ? a->namespace_
-	                                            : "default");
+	cfg->namespace_ =
+		dup_or_null(a->namespace_ ? a->namespace_ : "default");
 	cfg->origin = dup_or_null("flags");
 	*out = cfg;
 	return SAC_OK;
@@ -156,19 +166,12 @@ load_config(struct ctx *c, struct sac_diag *diag)
 		return err;
 	}
 	replace(&cfg->ca_file, a->ca_file);
-	if (a->token != NULL) {
+	/* --token and --token-file replace the configured credential. */
+	if (a->token != NULL || a->token_file != NULL) {
+		clear(&cfg->token);
+		clear(&cfg->token_file);
 		replace(&cfg->token, a->token);
-		replace(&cfg->token_file, NULL);
-		free(cfg->token_file);
-		cfg->token_file = NULL;
-	}
-	if (a->token_file != NULL) {
 		replace(&cfg->token_file, a->token_file);
-		if (cfg->token != NULL) {
-			memset(cfg->token, 0, strlen(cfg->token));
-			free(cfg->token);
-			cfg->token = NULL;
-		}
 	}
 	if (a->insecure) {
 		cfg->insecure_skip_tls_verify = true;
@@ -221,8 +224,7 @@ request_target(const struct ctx *c, struct sac_token_source *bootstrap,
 }
 
 static enum sac_err
-make_source(struct ctx *c, struct sac_token_source **out,
-            struct sac_diag *diag)
+make_source(struct ctx *c, struct sac_token_source **out, struct sac_diag *diag)
 {
 	const struct sac_cli *a = c->a;
 	const struct sac_config *cfg = c->cfg;
@@ -258,12 +260,14 @@ make_source(struct ctx *c, struct sac_token_source **out,
 		} else if (cfg->token_file != NULL) {
 			err = sac_token_source_new_file(
 				cfg->token_file,
-				st == SAC_STRATEGY_STATIC ? SAC_STRATEGY_READ_ONCE
-				                          : SAC_STRATEGY_REREAD,
+				st == SAC_STRATEGY_STATIC
+					? SAC_STRATEGY_READ_ONCE
+					: SAC_STRATEGY_REREAD,
 				a->reread_period_ms, &c->clock, &boot, diag);
 		} else {
-			diag_set(diag, "--strategy %s needs a token (--token, "
-			               "--token-file or the kubeconfig)",
+			diag_set(diag,
+			         "--strategy %s needs a token (--token, "
+			         "--token-file or the kubeconfig)",
 			         sac_strategy_name(st));
 			return SAC_ECONFIG;
 		}
@@ -291,9 +295,8 @@ make_source(struct ctx *c, struct sac_token_source **out,
 		free(name);
 		return err;
 	}
-	return sac_token_source_new_file(cfg->token_file, st,
-	                                 a->reread_period_ms, &c->clock, out,
-	                                 diag);
+	return sac_token_source_new_file(
+		cfg->token_file, st, a->reread_period_ms, &c->clock, out, diag);
 }
 
 static enum sac_err
@@ -431,8 +434,8 @@ read_token_arg(const struct sac_cli *a, char **out, struct sac_diag *diag)
 	if (a->file != NULL) {
 		f = fopen(a->file, "rb");
 		if (f == NULL) {
-			diag_set(diag, "cannot read token file %s: %s",
-			         a->file, strerror(errno));
+			diag_set(diag, "cannot read token file %s: %s", a->file,
+			         strerror(errno));
 			return SAC_ETOKEN;
 		}
 	}
@@ -502,8 +505,7 @@ print_strings(const char *label, const cJSON *arr)
 		return;
 	}
 	printf("%-15s [", label);
-	cJSON_ArrayForEach(v, arr)
-	{
+	cJSON_ArrayForEach(v, arr) {
 		if (cJSON_IsString(v)) {
 			printf("%s%s", v->valuestring,
 			       v->next != NULL ? " " : "");
@@ -528,8 +530,7 @@ print_user(const cJSON *user)
 	}
 	print_strings("groups:",
 	              cJSON_GetObjectItemCaseSensitive(user, "groups"));
-	cJSON_ArrayForEach(e, extra)
-	{
+	cJSON_ArrayForEach(e, extra) {
 		char label[300];
 
 		(void)snprintf(label, sizeof(label), "extra %s:", e->string);
@@ -572,16 +573,15 @@ cmd_token_review(struct ctx *c)
 		cJSON_DeleteItemFromObjectCaseSensitive((cJSON *)spec, "token");
 	}
 	st = cJSON_GetObjectItemCaseSensitive(j, "status");
-	ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st,
-	                                                   "authenticated"));
+	ok = cJSON_IsTrue(
+		cJSON_GetObjectItemCaseSensitive(st, "authenticated"));
 	if (c->a->output == SAC_OUTPUT_JSON) {
 		print_json(j);
 	} else {
 		printf("%-15s %s\n", "authenticated:", ok ? "true" : "false");
 		print_user(cJSON_GetObjectItemCaseSensitive(st, "user"));
-		print_strings("audiences:",
-		              cJSON_GetObjectItemCaseSensitive(st,
-		                                               "audiences"));
+		print_strings("audiences:", cJSON_GetObjectItemCaseSensitive(
+						    st, "audiences"));
 		error = cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(st, "error"));
 		if (error != NULL) {
@@ -794,8 +794,8 @@ cmd_whoami(struct ctx *c)
 	if (cJSON_GetStringValue(
 		    cJSON_GetObjectItemCaseSensitive(ui, "username"))) {
 		printf("%-50s %s\n", "Username",
-		       cJSON_GetStringValue(
-			       cJSON_GetObjectItemCaseSensitive(ui, "username")));
+		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			       ui, "username")));
 	}
 	if (cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ui, "uid"))) {
 		printf("%-50s %s\n", "UID",
@@ -803,8 +803,7 @@ cmd_whoami(struct ctx *c)
 			       cJSON_GetObjectItemCaseSensitive(ui, "uid")));
 	}
 	print_strings("Groups", cJSON_GetObjectItemCaseSensitive(ui, "groups"));
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ui, "extra"))
-	{
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ui, "extra")) {
 		char label[300];
 
 		(void)snprintf(label, sizeof(label), "Extra: %s", e->string);
@@ -847,11 +846,12 @@ static void
 call_summary(const cJSON *j, char *buf, size_t len)
 {
 	const cJSON *items = cJSON_GetObjectItemCaseSensitive(j, "items");
-	const char *user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(j, "status"),
-			"userInfo"),
-		"username"));
+	const char *user =
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(j, "status"),
+				"userInfo"),
+			"username"));
 
 	if (cJSON_IsArray(items)) {
 		(void)snprintf(buf, len, "pods=%d", cJSON_GetArraySize(items));
@@ -901,8 +901,9 @@ cmd_watch(struct ctx *c)
 		token_label(c, tok, label, sizeof(label));
 		if (tok != NULL && (last == NULL || strcmp(last, tok) != 0)) {
 			if (last != NULL) {
-				printf("%s token changed: %s (loads=%u)\n", when,
-				       label, sac_token_source_loads(src));
+				printf("%s token changed: %s (loads=%u)\n",
+				       when, label,
+				       sac_token_source_loads(src));
 			}
 			wipe_free(last);
 			last = dup_or_null(tok);

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include "saclient.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
+#include "saclient.h"
 #include "util.h"
 
 #define NCOLS 6
@@ -63,9 +62,8 @@ has_condition(const cJSON *status, const char *type)
 {
 	const cJSON *c;
 
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(status,
-	                                                       "conditions"))
-	{
+	cJSON_ArrayForEach(
+		c, cJSON_GetObjectItemCaseSensitive(status, "conditions")) {
 		const char *t = sac_json_str(c, "type");
 		const char *s = sac_json_str(c, "status");
 
@@ -85,8 +83,7 @@ init_status(const cJSON *status, int n_init, char *reason, size_t len)
 	int i = 0;
 
 	cJSON_ArrayForEach(cs, cJSON_GetObjectItemCaseSensitive(
-	                               status, "initContainerStatuses"))
-	{
+				       status, "initContainerStatuses")) {
 		const cJSON *state = sac_json_obj(cs, "state");
 		const cJSON *term = sac_json_obj(state, "terminated");
 		const cJSON *wait = sac_json_obj(state, "waiting");
@@ -147,8 +144,8 @@ pod_row(const cJSON *pod, bool with_ns, int64_t now, struct row *out)
 			const cJSON *cs = cJSON_GetArrayItem(css, i);
 			const cJSON *state = sac_json_obj(cs, "state");
 			const cJSON *term = sac_json_obj(state, "terminated");
-			const char *wr = sac_json_path_str(state,
-			                                   "waiting.reason");
+			const char *wr =
+				sac_json_path_str(state, "waiting.reason");
 			int64_t rc = 0;
 			int64_t fin;
 
@@ -160,7 +157,8 @@ pod_row(const cJSON *pod, bool with_ns, int64_t now, struct row *out)
 				last_restart = fin;
 			}
 			if (wr != NULL && *wr != '\0') {
-				(void)snprintf(reason, sizeof(reason), "%s", wr);
+				(void)snprintf(reason, sizeof(reason), "%s",
+				               wr);
 			} else if (term != NULL) {
 				terminated_reason(term, "", reason,
 				                  sizeof(reason));

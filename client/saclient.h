@@ -35,13 +35,13 @@ struct cJSON;
 
 enum sac_err {
 	SAC_OK = 0,
-	SAC_ENOMEM,     /* allocation failed */
-	SAC_EINVAL,     /* bad argument or unparsable input */
-	SAC_ECONFIG,    /* no usable configuration (kubeconfig or in-cluster) */
-	SAC_EIO,        /* a file could not be read */
-	SAC_ENETWORK,   /* could not connect / connection lost */
-	SAC_ETLS,       /* TLS failure: unknown CA, bad certificate, handshake */
-	SAC_EAUTH,      /* 401 Unauthorized (after any refresh and retry) */
+	SAC_ENOMEM,   /* allocation failed */
+	SAC_EINVAL,   /* bad argument or unparsable input */
+	SAC_ECONFIG,  /* no usable configuration (kubeconfig or in-cluster) */
+	SAC_EIO,      /* a file could not be read */
+	SAC_ENETWORK, /* could not connect / connection lost */
+	SAC_ETLS,     /* TLS failure: unknown CA, bad certificate, handshake */
+	SAC_EAUTH,    /* 401 Unauthorized (after any refresh and retry) */
 	SAC_EFORBIDDEN, /* 403 Forbidden */
 	SAC_ENOTFOUND,  /* 404 Not Found */
 	SAC_EHTTP,      /* any other non-2xx HTTP status */
@@ -84,20 +84,20 @@ const char *sac_version(void);
  * owned by the config (NULL when absent).
  */
 struct sac_config {
-	char *server;       /* "https://127.0.0.1:6443" */
-	char *ca_file;      /* path of the CA bundle, or NULL */
-	char *ca_data;      /* PEM bytes of the CA bundle, or NULL */
+	char *server;  /* "https://127.0.0.1:6443" */
+	char *ca_file; /* path of the CA bundle, or NULL */
+	char *ca_data; /* PEM bytes of the CA bundle, or NULL */
 	size_t ca_len;
-	char *token;        /* a static bearer token, or NULL */
-	char *token_file;   /* a token file to (re-)read, or NULL */
-	char *namespace_;   /* the default namespace ("default" if unset) */
-	char *context;      /* the kubeconfig context used, or NULL */
-	char *origin;       /* "in-cluster" or the kubeconfig file's path */
+	char *token;      /* a static bearer token, or NULL */
+	char *token_file; /* a token file to (re-)read, or NULL */
+	char *namespace_; /* the default namespace ("default" if unset) */
+	char *context;    /* the kubeconfig context used, or NULL */
+	char *origin;     /* "in-cluster" or the kubeconfig file's path */
 	bool insecure_skip_tls_verify;
 };
 
 /* Default in-cluster directory and its test override variable. */
-#define SAC_SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+#define SAC_SERVICEACCOUNT_DIR     "/var/run/secrets/kubernetes.io/serviceaccount"
 #define SAC_SERVICEACCOUNT_DIR_ENV "SACLIENT_SERVICEACCOUNT_DIR"
 
 /*
@@ -109,7 +109,7 @@ struct sac_config {
  * SAC_ECONFIG with a diag naming what is missing.
  */
 SAC_NODISCARD enum sac_err sac_config_in_cluster(struct sac_config **out_config,
-                                   struct sac_diag *diag);
+                                                 struct sac_diag *diag);
 
 /*
  * Kubeconfig configuration. paths is a KUBECONFIG-style list separated by
@@ -122,10 +122,11 @@ SAC_NODISCARD enum sac_err sac_config_in_cluster(struct sac_config **out_config,
  * insecure-skip-tls-verify; users with token and tokenFile.
  * SAC_ECONFIG / SAC_EIO with "file:line: what" in diag.
  */
-SAC_NODISCARD enum sac_err sac_config_kubeconfig(const char *paths, const char *context,
-                                   const char *namespace_override,
-                                   struct sac_config **out_config,
-                                   struct sac_diag *diag);
+SAC_NODISCARD enum sac_err sac_config_kubeconfig(const char *paths,
+                                                 const char *context,
+                                                 const char *namespace_override,
+                                                 struct sac_config **out_config,
+                                                 struct sac_diag *diag);
 
 /* Accepts NULL. Wipes the token. */
 void sac_config_free(struct sac_config *config);
@@ -140,7 +141,7 @@ enum sac_exit {
 	SAC_EXIT_CONFIG = 3,  /* kubeconfig / in-cluster configuration */
 	SAC_EXIT_NETWORK = 4, /* unreachable, TLS failure, timeout */
 	SAC_EXIT_AUTH = 5,    /* 401 Unauthorized, or a review said "no" */
-	SAC_EXIT_TOKEN = 6,   /* no usable token: missing/empty file, not a JWT */
+	SAC_EXIT_TOKEN = 6, /* no usable token: missing/empty file, not a JWT */
 };
 
 /*
@@ -198,10 +199,10 @@ void sac_clock_sleep_ms(const struct sac_clock *clock, int64_t ms);
 
 /* One HTTP response; owned by whoever it was handed to. */
 struct sac_http_response {
-	long status;          /* HTTP status code */
-	char *body;           /* NUL-terminated, malloc'd */
+	long status; /* HTTP status code */
+	char *body;  /* NUL-terminated, malloc'd */
 	size_t body_len;
-	long retry_after;     /* seconds from Retry-After, or -1 */
+	long retry_after; /* seconds from Retry-After, or -1 */
 	char content_type[128];
 	char warning[512];    /* the first Warning header's value, or "" */
 	long new_connections; /* connections opened for this request */
@@ -297,13 +298,13 @@ sac_token_source_new_file(const char *path, enum sac_strategy strategy,
 
 /* What a request source asks for. Strings are copied. */
 struct sac_request_source_config {
-	const char *namespace_;          /* the ServiceAccount's namespace */
-	const char *name;                /* the ServiceAccount's name */
-	const char *const *audiences;    /* n_audiences strings, may be NULL */
+	const char *namespace_;       /* the ServiceAccount's namespace */
+	const char *name;             /* the ServiceAccount's name */
+	const char *const *audiences; /* n_audiences strings, may be NULL */
 	size_t n_audiences;
-	int64_t expiration_seconds;      /* 0: omitted (server default 3600) */
-	const char *bound_pod;           /* bind to this Pod, or NULL */
-	const struct sac_clock *clock;   /* NULL: system */
+	int64_t expiration_seconds;    /* 0: omitted (server default 3600) */
+	const char *bound_pod;         /* bind to this Pod, or NULL */
+	const struct sac_clock *clock; /* NULL: system */
 };
 
 /*
@@ -312,12 +313,10 @@ struct sac_request_source_config {
  * token of bootstrap, which the new source adopts on SAC_OK (on failure
  * the caller keeps it). No request is made until the first get.
  */
-SAC_NODISCARD enum sac_err
-sac_token_source_new_request(const struct sac_request_source_config *cfg,
-                             struct sac_token_source *bootstrap,
-                             sac_http_fn *http, void *payload,
-                             struct sac_token_source **out_source,
-                             struct sac_diag *diag);
+SAC_NODISCARD enum sac_err sac_token_source_new_request(
+	const struct sac_request_source_config *cfg,
+	struct sac_token_source *bootstrap, sac_http_fn *http, void *payload,
+	struct sac_token_source **out_source, struct sac_diag *diag);
 
 /* Accepts NULL. Wipes the token(s) and frees any bootstrap source. */
 void sac_token_source_free(struct sac_token_source *source);
@@ -367,17 +366,16 @@ sac_token_request_format(const char *const *audiences, size_t n_audiences,
 struct sac_issued_token {
 	char *token;                /* status.token (secret; wipe it) */
 	int64_t expiration_seconds; /* spec.expirationSeconds, or 0 */
-	int64_t expires_at;         /* status.expirationTimestamp, epoch s, or 0 */
+	int64_t expires_at; /* status.expirationTimestamp, epoch s, or 0 */
 };
 
 /*
  * Parses a TokenRequest response. SAC_ETOKEN when status.token is missing
  * or empty. *out is written only on SAC_OK; sac_issued_token_fini() it.
  */
-SAC_NODISCARD enum sac_err sac_token_response_parse(const char *body,
-                                                    size_t len,
-                                                    struct sac_issued_token *out,
-                                                    struct sac_diag *diag);
+SAC_NODISCARD enum sac_err
+sac_token_response_parse(const char *body, size_t len,
+                         struct sac_issued_token *out, struct sac_diag *diag);
 
 /* Wipes the token and zeroes *t. Accepts NULL. */
 void sac_issued_token_fini(struct sac_issued_token *t);
@@ -419,12 +417,12 @@ struct sac_client_options {
 	long timeout_ms;           /* per request (default 30000) */
 };
 
-#define SAC_CLIENT_OPTIONS_DEFAULT                                          \
-	{                                                                    \
-		.clock = NULL, .http = NULL, .http_payload = NULL,           \
+#define SAC_CLIENT_OPTIONS_DEFAULT                                             \
+	{                                                                      \
+		.clock = NULL, .http = NULL, .http_payload = NULL,             \
 		.on_warning = NULL, .warning_payload = NULL, .max_retries = 3, \
-		.max_network_retries = 3, .max_retry_wait_ms = 10000,        \
-		.backoff_ms = 250, .timeout_ms = 30000                       \
+		.max_network_retries = 3, .max_retry_wait_ms = 10000,          \
+		.backoff_ms = 250, .timeout_ms = 30000                         \
 	}
 
 /*
@@ -433,10 +431,10 @@ struct sac_client_options {
  * transport a warning goes to stderr when insecure_skip_tls_verify is on.
  * SAC_ECONFIG/SAC_ENOMEM with diag.
  */
-SAC_NODISCARD enum sac_err
-sac_client_new(const struct sac_config *cfg,
-               const struct sac_client_options *opts,
-               struct sac_client **out_client, struct sac_diag *diag);
+SAC_NODISCARD enum sac_err sac_client_new(const struct sac_config *cfg,
+                                          const struct sac_client_options *opts,
+                                          struct sac_client **out_client,
+                                          struct sac_diag *diag);
 
 /* Accepts NULL. Frees the adopted token source. */
 void sac_client_free(struct sac_client *client);
@@ -460,11 +458,12 @@ const struct sac_config *sac_client_config_get(const struct sac_client *c);
  * policy, but no token source (a sac_http_fn: payload is the client).
  * Any HTTP status is SAC_OK.
  */
-SAC_NODISCARD enum sac_err
-sac_client_send(const char *method, const char *path, const char *bearer,
-                const char *content_type, const char *body, size_t body_len,
-                struct sac_http_response *out, struct sac_diag *diag,
-                void *client);
+SAC_NODISCARD enum sac_err sac_client_send(const char *method, const char *path,
+                                           const char *bearer,
+                                           const char *content_type,
+                                           const char *body, size_t body_len,
+                                           struct sac_http_response *out,
+                                           struct sac_diag *diag, void *client);
 
 /*
  * One authenticated request with the full retry policy. On a 2xx status
@@ -492,11 +491,9 @@ sac_client_request_json(struct sac_client *client, const char *method,
  * GET pods: namespace_ NULL lists all namespaces (/api/v1/pods), name NULL
  * lists (limit=500), else gets one Pod. *out_json is the PodList or Pod.
  */
-SAC_NODISCARD enum sac_err sac_pods_get(struct sac_client *client,
-                                        const char *namespace_,
-                                        const char *name,
-                                        struct cJSON **out_json,
-                                        struct sac_diag *diag);
+SAC_NODISCARD enum sac_err
+sac_pods_get(struct sac_client *client, const char *namespace_,
+             const char *name, struct cJSON **out_json, struct sac_diag *diag);
 
 /*
  * POST …/serviceaccounts/{name}/token. *out is written on SAC_OK (fini

@@ -15,7 +15,7 @@ generic(long code, struct sac_status *out)
 {
 	const char *reason = "";
 	const char *msg = "an error on the server has prevented the request "
-	                  "from succeeding";
+			  "from succeeding";
 
 	switch (code) {
 	case 400:

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include "saclient.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
+#include "saclient.h"
 #include "status.h"
 #include "util.h"
 
@@ -59,8 +58,8 @@ sac_strategy_name(enum sac_strategy s)
 enum sac_err
 sac_strategy_parse(const char *name, enum sac_strategy *out)
 {
-	for (size_t i = 0; i < sizeof(strategy_names) / sizeof(strategy_names[0]);
-	     i++) {
+	for (size_t i = 0;
+	     i < sizeof(strategy_names) / sizeof(strategy_names[0]); i++) {
 		if (name != NULL && strcmp(name, strategy_names[i]) == 0) {
 			*out = (enum sac_strategy)i;
 			return SAC_OK;
@@ -442,8 +441,9 @@ post_token_request(struct sac_token_source *s, struct sac_issued_token *out,
 		err = SAC_ENOMEM;
 		goto out;
 	}
-	(void)snprintf(path, n, "/api/v1/namespaces/%s/serviceaccounts/%s/token",
-	               s->ns, s->name);
+	(void)snprintf(path, n,
+	               "/api/v1/namespaces/%s/serviceaccounts/%s/token", s->ns,
+	               s->name);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		err = sac_token_source_get(s->bootstrap, &bearer, diag);
 		if (err != SAC_OK) {
@@ -504,11 +504,11 @@ get_request(struct sac_token_source *s, struct sac_diag *diag)
 		}
 		return err;
 	}
-	lifetime = t.expiration_seconds > 0 ? t.expiration_seconds
+	lifetime = t.expiration_seconds > 0    ? t.expiration_seconds
 	           : s->expiration_seconds > 0 ? s->expiration_seconds
 	                                       : 3600;
-	expires_at = t.expires_at > 0 ? t.expires_at * 1000
-	                              : now + lifetime * 1000;
+	expires_at =
+		t.expires_at > 0 ? t.expires_at * 1000 : now + lifetime * 1000;
 	/*
 	 * The kubelet's rule: issue time = expirationTimestamp -
 	 * expirationSeconds; refresh once 80 % of the lifetime has passed.

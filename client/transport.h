@@ -23,11 +23,11 @@
 
 struct sac_transport;
 
-
 /* Bounds every request (connect + transfer) to timeout_ms (0: 30 s). */
-SAC_NODISCARD enum sac_err sac_transport_new(const struct sac_config *cfg, long timeout_ms,
-                               struct sac_transport **out,
-                               struct sac_diag *diag);
+SAC_NODISCARD enum sac_err sac_transport_new(const struct sac_config *cfg,
+                                             long timeout_ms,
+                                             struct sac_transport **out,
+                                             struct sac_diag *diag);
 
 void sac_transport_free(struct sac_transport *t);
 
@@ -39,9 +39,8 @@ const char *sac_transport_server(const struct sac_transport *t);
  * optional bearer token (never logged), an optional body with its
  * Content-Type. Accept is application/json.
  */
-SAC_NODISCARD enum sac_err sac_transport_do(struct sac_transport *t, const char *method,
-                              const char *path, const char *bearer,
-                              const char *content_type, const char *body,
-                              size_t body_len, struct sac_http_response *out,
-                              struct sac_diag *diag);
-
+SAC_NODISCARD enum sac_err
+sac_transport_do(struct sac_transport *t, const char *method, const char *path,
+                 const char *bearer, const char *content_type, const char *body,
+                 size_t body_len, struct sac_http_response *out,
+                 struct sac_diag *diag);

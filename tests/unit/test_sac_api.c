@@ -64,8 +64,7 @@ struct stub {
 static enum sac_err
 stub_http(const char *method, const char *path, const char *bearer,
           const char *content_type, const char *body, size_t body_len,
-          struct sac_http_response *out, struct sac_diag *diag,
-          void *payload)
+          struct sac_http_response *out, struct sac_diag *diag, void *payload)
 {
 	struct stub *s = payload;
 	const struct reply *r;
@@ -178,7 +177,9 @@ test_sac_api_retries_429_after_retry_after(void **state)
 {
 	struct fx *f = *state;
 	static const struct reply r[] = {
-		{ .status = 429, .retry_after = 2, .body = "Too many requests" },
+		{ .status = 429,
+		  .retry_after = 2,
+		  .body = "Too many requests" },
 		{ .status = 200, .retry_after = -1, .body = OK_BODY },
 	};
 	struct sac_diag d = { 0 };
@@ -194,7 +195,9 @@ test_sac_api_retry_count_is_bounded(void **state)
 {
 	struct fx *f = *state;
 	static const struct reply r[] = {
-		{ .status = 429, .retry_after = 1, .body = "Too many requests" },
+		{ .status = 429,
+		  .retry_after = 1,
+		  .body = "Too many requests" },
 	};
 	struct sac_diag d = { 0 };
 
@@ -271,9 +274,9 @@ test_sac_api_network_errors_back_off_exponentially(void **state)
 	assert_int_equal(f->stub.calls, 1); /* TLS errors are not retried */
 }
 
-#define UNAUTHORIZED                                                        \
-	"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"       \
-	"\"status\":\"Failure\",\"message\":\"Unauthorized\",\"reason\":"   \
+#define UNAUTHORIZED                                                      \
+	"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"     \
+	"\"status\":\"Failure\",\"message\":\"Unauthorized\",\"reason\":" \
 	"\"Unauthorized\",\"code\":401}"
 
 static void
@@ -288,9 +291,8 @@ test_sac_api_401_refreshes_and_retries_once(void **state)
 	struct sac_token_source *src = NULL;
 
 	th_write_file(f->path, "old-token", 9);
-	assert_int_equal(sac_token_source_new_file(f->path,
-	                                           SAC_STRATEGY_REREAD, 0,
-	                                           &f->clock, &src, &d),
+	assert_int_equal(sac_token_source_new_file(f->path, SAC_STRATEGY_REREAD,
+	                                           0, &f->clock, &src, &d),
 	                 SAC_OK);
 	sac_client_adopt_token_source(f->client, src);
 	script(f, &r[1], 1);
@@ -335,9 +337,8 @@ test_sac_api_401_twice_is_an_auth_error(void **state)
 	struct sac_token_source *src = NULL;
 
 	th_write_file(f->path, "a", 1);
-	assert_int_equal(sac_token_source_new_file(f->path,
-	                                           SAC_STRATEGY_REREAD, 0,
-	                                           &f->clock, &src, &d),
+	assert_int_equal(sac_token_source_new_file(f->path, SAC_STRATEGY_REREAD,
+	                                           0, &f->clock, &src, &d),
 	                 SAC_OK);
 	sac_client_adopt_token_source(f->client, src);
 	script(f, r, 1);
@@ -365,7 +366,9 @@ test_sac_api_status_errors_read_like_kubectl(void **state)
 		          "\"pods\"},\"code\":403}" },
 	};
 	static const struct reply r404[] = {
-		{ .status = 404, .retry_after = -1, .body = "404 page not found\n" },
+		{ .status = 404,
+		  .retry_after = -1,
+		  .body = "404 page not found\n" },
 	};
 	static const struct reply r422[] = {
 		{ .status = 422,
@@ -409,7 +412,8 @@ test_sac_api_requests_go_to_the_right_paths(void **state)
 		  .retry_after = -1,
 		  .warning = "299 - \"requested expiration of 7200 seconds "
 		             "shortened to 3600 seconds\"",
-		  .body = "{\"status\":{\"token\":\"abc\",\"expirationTimestamp\":"
+		  .body = "{\"status\":{\"token\":\"abc\","
+		          "\"expirationTimestamp\":"
 		          "\"2023-11-14T23:13:20Z\"},\"spec\":{"
 		          "\"expirationSeconds\":3600}}" },
 	};
@@ -463,15 +467,17 @@ test_sac_api_requests_go_to_the_right_paths(void **state)
 	cJSON_Delete(j);
 	assert_string_equal(f->stub.path[0],
 	                    "/apis/authentication.k8s.io/v1/tokenreviews");
-	assert_string_equal(f->stub.body[0],
-	                    "{\"apiVersion\":\"authentication.k8s.io/v1\","
-	                    "\"kind\":\"TokenReview\",\"spec\":{\"token\":"
-	                    "\"eyJ.x.y\",\"audiences\":[\"https://example.com\"]"
-	                    "}}");
+	assert_string_equal(
+		f->stub.body[0],
+		"{\"apiVersion\":\"authentication.k8s.io/v1\","
+		"\"kind\":\"TokenReview\",\"spec\":{\"token\":"
+		"\"eyJ.x.y\",\"audiences\":[\"https://example.com\"]"
+		"}}");
 	assert_int_equal(sac_whoami(f->client, &j, &d), SAC_OK);
 	cJSON_Delete(j);
-	assert_string_equal(f->stub.path[1],
-	                    "/apis/authentication.k8s.io/v1/selfsubjectreviews");
+	assert_string_equal(
+		f->stub.path[1],
+		"/apis/authentication.k8s.io/v1/selfsubjectreviews");
 	assert_string_equal(f->stub.body[1],
 	                    "{\"apiVersion\":\"authentication.k8s.io/v1\","
 	                    "\"kind\":\"SelfSubjectReview\"}");
@@ -517,7 +523,8 @@ test_sac_api_pod_table_like_kubectl(void **state)
 		"\"spec\":{\"containers\":[{\"name\":\"main\"}]},"
 		"\"status\":{\"phase\":\"Running\",\"containerStatuses\":[{"
 		"\"name\":\"main\",\"ready\":true,\"restartCount\":0,"
-		"\"state\":{\"running\":{\"startedAt\":\"2025-01-01T00:00:05Z\"}}"
+		"\"state\":{\"running\":{\"startedAt\":\"2025-01-01T00:00:"
+	        "05Z\"}}"
 		"}]}},"
 		/* crash looping, 2 of 2 containers, one ready */
 		"{\"metadata\":{\"name\":\"crashy-with-a-long-name\","
@@ -539,7 +546,8 @@ test_sac_api_pod_table_like_kubectl(void **state)
 		"\"status\":{\"phase\":\"Running\"}},"
 		/* init container still running, no timestamp */
 		"{\"metadata\":{\"name\":\"init\",\"namespace\":\"default\"},"
-		"\"spec\":{\"initContainers\":[{\"name\":\"i1\"},{\"name\":\"i2\"}],"
+		"\"spec\":{\"initContainers\":[{\"name\":\"i1\"},{\"name\":"
+	        "\"i2\"}],"
 		"\"containers\":[{\"name\":\"c\"}]},"
 		"\"status\":{\"phase\":\"Pending\",\"initContainerStatuses\":["
 		"{\"name\":\"i1\",\"state\":{\"terminated\":{\"exitCode\":0}}},"
@@ -557,21 +565,25 @@ test_sac_api_pod_table_like_kubectl(void **state)
 	char *text = NULL;
 
 	(void)state;
-	assert_int_equal(sac_pods_format_table(list, false, now, &text), SAC_OK);
-	assert_string_equal(
-		text,
-		"NAME                      READY   STATUS             RESTARTS     AGE\n"
-		"p1                        1/1     Running            0            10d\n"
-		"crashy-with-a-long-name   1/2     CrashLoopBackOff   5 (2m ago)   120m\n"
-		"going                     0/1     Terminating        0            30s\n"
-		"init                      0/1     Init:1/2           0            <unknown>\n"
-		"job                       0/1     ExitCode:3         0            2d\n");
+	assert_int_equal(sac_pods_format_table(list, false, now, &text),
+	                 SAC_OK);
+	assert_string_equal(text, "NAME                      READY   STATUS    "
+	                          "         RESTARTS     AGE\n"
+	                          "p1                        1/1     Running   "
+	                          "         0            10d\n"
+	                          "crashy-with-a-long-name   1/2     "
+	                          "CrashLoopBackOff   5 (2m ago)   120m\n"
+	                          "going                     0/1     "
+	                          "Terminating        0            30s\n"
+	                          "init                      0/1     Init:1/2  "
+	                          "         0            <unknown>\n"
+	                          "job                       0/1     "
+	                          "ExitCode:3         0            2d\n");
 	free(text);
-	assert_int_equal(sac_pods_format_table(cJSON_GetArrayItem(
-						       cJSON_GetObjectItem(list,
-	                                                                   "items"),
-						       0),
-	                                       true, now, &text),
+	assert_int_equal(sac_pods_format_table(
+				 cJSON_GetArrayItem(
+					 cJSON_GetObjectItem(list, "items"), 0),
+				 true, now, &text),
 	                 SAC_OK);
 	assert_string_equal(text, "NAMESPACE   NAME   READY   STATUS    "
 	                          "RESTARTS   AGE\n"
@@ -580,7 +592,8 @@ test_sac_api_pod_table_like_kubectl(void **state)
 	free(text);
 	cJSON_Delete(list);
 	list = parse("{\"kind\":\"PodList\",\"items\":[]}");
-	assert_int_equal(sac_pods_format_table(list, false, now, &text), SAC_OK);
+	assert_int_equal(sac_pods_format_table(list, false, now, &text),
+	                 SAC_OK);
 	assert_string_equal(text, "");
 	free(text);
 	cJSON_Delete(list);
@@ -591,7 +604,7 @@ test_sac_api_status_parse_falls_back_to_generic_text(void **state)
 {
 	struct sac_status st;
 	const char *body = "{\"kind\":\"Status\",\"message\":\"m\",\"reason\":"
-	                   "\"AlreadyExists\",\"code\":409}";
+			   "\"AlreadyExists\",\"code\":409}";
 
 	(void)state;
 	sac_status_parse(body, strlen(body), 409, &st);

@@ -16,7 +16,7 @@
 #include "cli.h"
 #include "saclient.h"
 
-#define MAX_ARGS 12
+#define MAX_ARGS 20
 
 struct parse_case {
 	const char *argv[MAX_ARGS]; /* NULL-terminated, argv[0] implied */
@@ -31,6 +31,7 @@ parse(const char *const *args, struct sac_cli *out, struct sac_diag *d)
 	int argc = 1;
 
 	while (args[argc - 1] != NULL) {
+		assert_true(argc < MAX_ARGS);
 		argv[argc] = (char *)args[argc - 1];
 		argc++;
 	}
@@ -45,7 +46,9 @@ test_sac_cli_usage_errors_are_einval(void **state)
 		{ { "frobnicate", NULL },
 		  SAC_EINVAL,
 		  "unknown command \"frobnicate\" for \"saclient\"" },
-		{ { "pods", "--bogus", NULL }, SAC_EINVAL, "unknown flag: --bogus" },
+		{ { "pods", "--bogus", NULL },
+		  SAC_EINVAL,
+		  "unknown flag: --bogus" },
 		{ { "pods", "-x", NULL },
 		  SAC_EINVAL,
 		  "unknown shorthand flag: 'x' in -x" },
@@ -62,10 +65,13 @@ test_sac_cli_usage_errors_are_einval(void **state)
 		{ { "pods", "--namespace=", NULL },
 		  SAC_EINVAL,
 		  "--namespace must not be empty" },
-		{ { "pods", "a", "b", NULL }, SAC_EINVAL, "unexpected argument \"b\"" },
+		{ { "pods", "a", "b", NULL },
+		  SAC_EINVAL,
+		  "unexpected argument \"b\"" },
 		{ { "pods", "p1", "-A", NULL },
 		  SAC_EINVAL,
-		  "a resource cannot be retrieved by name across all namespaces" },
+		  "a resource cannot be retrieved by name across all "
+		  "namespaces" },
 		{ { "token", NULL },
 		  SAC_EINVAL,
 		  "token: expected create, review or inspect" },
@@ -90,7 +96,8 @@ test_sac_cli_usage_errors_are_einval(void **state)
 		  "token inspect: give a TOKEN or --file, not both" },
 		{ { "watch", "--strategy", "sometimes", NULL },
 		  SAC_EINVAL,
-		  "invalid argument \"sometimes\" for \"--strategy\" flag: must "
+		  "invalid argument \"sometimes\" for \"--strategy\" flag: "
+		  "must "
 		  "be read-once, reread, request or static" },
 		{ { "watch", "--every", "0", NULL },
 		  SAC_EINVAL,
@@ -100,11 +107,13 @@ test_sac_cli_usage_errors_are_einval(void **state)
 		  "--call must be whoami or pods" },
 		{ { "whoami", "--in-cluster", "--kubeconfig", "k", NULL },
 		  SAC_EINVAL,
-		  "--in-cluster cannot be combined with --kubeconfig, --context "
+		  "--in-cluster cannot be combined with --kubeconfig, "
+		  "--context "
 		  "or --server" },
 		{ { "whoami", "--max-retries", "-1", NULL },
 		  SAC_EINVAL,
-		  "invalid argument \"-1\" for \"--max-retries\" flag: expected "
+		  "invalid argument \"-1\" for \"--max-retries\" flag: "
+		  "expected "
 		  "0..100" },
 		{ { "whoami", "--in-cluster=yes", NULL },
 		  SAC_EINVAL,
@@ -277,7 +286,8 @@ test_sac_cli_durations_parse_like_go(void **state)
 
 		assert_int_equal(sac_duration_parse(cases[i].text, &ms),
 		                 cases[i].want);
-		assert_int_equal(ms, cases[i].want == SAC_OK ? cases[i].ms : -42);
+		assert_int_equal(ms,
+		                 cases[i].want == SAC_OK ? cases[i].ms : -42);
 	}
 }
 
@@ -288,20 +298,20 @@ test_sac_cli_human_durations_like_kubectl(void **state)
 		int64_t s;
 		const char *text;
 	} cases[] = {
-		{ 0, "0s" },         { 119, "119s" },     { 120, "2m" },
-		{ 200, "3m20s" },    { 599, "9m59s" },    { 3420, "57m" },
-		{ 10799, "179m" },   { 10800, "3h" },     { 11100, "3h5m" },
-		{ 28800, "8h" },     { 172799, "47h" },   { 172800, "2d" },
-		{ 190800, "2d5h" },  { 31536000, "365d" }, { 63072000, "2y" },
+		{ 0, "0s" },           { 119, "119s" },      { 120, "2m" },
+		{ 200, "3m20s" },      { 599, "9m59s" },     { 3420, "57m" },
+		{ 10799, "179m" },     { 10800, "3h" },      { 11100, "3h5m" },
+		{ 28800, "8h" },       { 172799, "47h" },    { 172800, "2d" },
+		{ 190800, "2d5h" },    { 31536000, "365d" }, { 63072000, "2y" },
 		{ 66528000, "2y40d" }, { 315360000, "10y" }, { -180, "3m" },
 	};
 	char buf[32];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_string_equal(sac_duration_human(cases[i].s, buf,
-		                                       sizeof(buf)),
-		                    cases[i].text);
+		assert_string_equal(
+			sac_duration_human(cases[i].s, buf, sizeof(buf)),
+			cases[i].text);
 	}
 }
 
@@ -312,10 +322,12 @@ test_sac_cli_exit_codes_are_documented(void **state)
 		enum sac_err err;
 		enum sac_exit code;
 	} cases[] = {
-		{ SAC_OK, 0 },        { SAC_EFORBIDDEN, 1 }, { SAC_ENOTFOUND, 1 },
-		{ SAC_EHTTP, 1 },     { SAC_EINVAL, 2 },     { SAC_ECONFIG, 3 },
-		{ SAC_EIO, 3 },       { SAC_ENETWORK, 4 },   { SAC_ETLS, 4 },
-		{ SAC_ETIMEOUT, 4 },  { SAC_EAUTH, 5 },      { SAC_ETOKEN, 6 },
+		{ SAC_OK, 0 },        { SAC_EFORBIDDEN, 1 },
+		{ SAC_ENOTFOUND, 1 }, { SAC_EHTTP, 1 },
+		{ SAC_EINVAL, 2 },    { SAC_ECONFIG, 3 },
+		{ SAC_EIO, 3 },       { SAC_ENETWORK, 4 },
+		{ SAC_ETLS, 4 },      { SAC_ETIMEOUT, 4 },
+		{ SAC_EAUTH, 5 },     { SAC_ETOKEN, 6 },
 	};
 	const char *usage = sac_cli_usage();
 
@@ -350,7 +362,8 @@ test_sac_cli_times_round_trip(void **state)
 	assert_int_equal(sac_time_parse("2023-11-14 22:13:20", &t), SAC_EINVAL);
 	assert_int_equal(sac_time_parse("2023-11-14T22:13:20+01:00", &t),
 	                 SAC_EINVAL);
-	assert_int_equal(sac_time_parse("2023-13-14T22:13:20Z", &t), SAC_EINVAL);
+	assert_int_equal(sac_time_parse("2023-13-14T22:13:20Z", &t),
+	                 SAC_EINVAL);
 	assert_int_equal(sac_time_parse(NULL, &t), SAC_EINVAL);
 }
 

@@ -55,8 +55,9 @@ decode_fixture(const char *name)
 static char *
 b64url(const unsigned char *p, size_t n)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	                          "0123456789-_";
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		"0123456789-_";
 	char *out = malloc(n * 4 / 3 + 4);
 	size_t o = 0;
 
@@ -113,9 +114,8 @@ kid_of(EVP_PKEY *pkey)
 	int n = i2d_PUBKEY(pkey, &der);
 
 	assert_true(n > 0);
-	assert_int_equal(EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(),
-	                            NULL),
-	                 1);
+	assert_int_equal(
+		EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL), 1);
 	OPENSSL_free(der);
 	return b64url(md, mdlen);
 }
@@ -232,14 +232,12 @@ test_sac_inspect_decodes_a_bound_token(void **state)
 	int64_t t = 0;
 
 	(void)state;
-	assert_string_equal(
-		cJSON_GetStringValue(cJSON_GetObjectItem(
-			sac_jwt_header_get(jwt), "alg")),
-		"RS256");
-	assert_string_equal(
-		cJSON_GetStringValue(cJSON_GetObjectItem(
-			sac_jwt_header_get(jwt), "kid")),
-		"PYBaKlXonGMvLDoLNzBsdterDNz9jAuyd1gyFTPMvTw");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+				    sac_jwt_header_get(jwt), "alg")),
+	                    "RS256");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+				    sac_jwt_header_get(jwt), "kid")),
+	                    "PYBaKlXonGMvLDoLNzBsdterDNz9jAuyd1gyFTPMvTw");
 	assert_string_equal(sac_jwt_sub(jwt),
 	                    "system:serviceaccount:default:app-sa");
 	assert_string_equal(sac_jwt_jti(jwt),
@@ -275,8 +273,8 @@ test_sac_inspect_formats_human_times_with_a_fake_clock(void **state)
 	assert_non_null(strstr(text, "sub             "
 	                             "system:serviceaccount:default:app-sa"));
 	assert_non_null(
-		strstr(text,
-		       "aud             https://kubernetes.default.svc.cluster.local\n"));
+		strstr(text, "aud             "
+	                     "https://kubernetes.default.svc.cluster.local\n"));
 	assert_non_null(strstr(text, "jti             6a1bd4c4-"));
 	assert_non_null(strstr(text, "lifetime        60m\n"));
 	assert_non_null(strstr(text, "Status: not expired (expires in 43m)"));
@@ -315,7 +313,8 @@ test_sac_inspect_shows_warnafter_and_secret_binding(void **state)
 	char *h = b64url_str("{\"alg\":\"RS256\",\"kid\":\"k\"}");
 	char *p = b64url_str(
 		"{\"aud\":[\"a\",\"b\"],\"exp\":1731536000,\"iat\":1700000000,"
-		"\"jti\":\"zz\\u001b[31m\",\"kubernetes.io\":{\"namespace\":\"ns\","
+		"\"jti\":\"zz\\u001b[31m\",\"kubernetes.io\":{\"namespace\":"
+	        "\"ns\","
 		"\"secret\":{\"name\":\"s1\"},\"warnafter\":1700003607},"
 		"\"sub\":\"x\\u001b[2J\"}");
 	char tok[1024];
@@ -351,9 +350,11 @@ test_sac_inspect_rejects_non_jwts_with_a_clear_error(void **state)
 		const char *input;
 		const char *msg;
 	} cases[] = {
-		{ "garbage", "not a JWT: expected 3 dot-separated parts, found 1" },
+		{ "garbage",
+		  "not a JWT: expected 3 dot-separated parts, found 1" },
 		{ "a.b", "not a JWT: expected 3 dot-separated parts, found 2" },
-		{ "a.b.c.d", "not a JWT: expected 3 dot-separated parts, found 4" },
+		{ "a.b.c.d",
+		  "not a JWT: expected 3 dot-separated parts, found 4" },
 		{ "", "not a JWT: the input is empty" },
 		{ " \n", "not a JWT: the input is empty" },
 		{ "!!.e30.c2ln", "not a JWT: the header is not base64url" },
@@ -362,7 +363,8 @@ test_sac_inspect_rejects_non_jwts_with_a_clear_error(void **state)
 		{ "e30.bm90anNvbg.c2ln", "not a JWT: the payload is not a JSON "
 		                         "object" },
 		/* "WzFd" is "[1]": JSON, but not an object. */
-		{ "WzFd.e30.c2ln", "not a JWT: the header is not a JSON object" },
+		{ "WzFd.e30.c2ln",
+		  "not a JWT: the header is not a JSON object" },
 		{ "e30.e30.c2l=", "not a JWT: the signature is not base64url" },
 	};
 
@@ -407,7 +409,8 @@ test_sac_inspect_verifies_golden_tokens_against_a_jwks(void **state)
 		{ "rs256-good.jwt", SAC_OK, NULL },
 		{ "es256-good.jwt", SAC_OK, NULL },
 		{ "expired.jwt", SAC_OK, NULL }, /* signature only */
-		{ "tampered-payload.jwt", SAC_ETOKEN, "does not verify (RS256)" },
+		{ "tampered-payload.jwt", SAC_ETOKEN,
+		  "does not verify (RS256)" },
 		{ "truncated-sig.jwt", SAC_ETOKEN, "does not verify" },
 		{ "other-key.jwt", SAC_ETOKEN, "does not verify" },
 		{ "es256-der-sig.jwt", SAC_ETOKEN, "does not verify (ES256)" },
@@ -422,9 +425,9 @@ test_sac_inspect_verifies_golden_tokens_against_a_jwks(void **state)
 		struct sac_diag d = { 0 };
 		struct sac_jwt *jwt = decode_fixture(cases[i].file);
 
-		assert_int_equal(sac_jwt_verify_jwks(jwt, jwks, strlen(jwks),
-		                                     &d),
-		                 cases[i].want);
+		assert_int_equal(
+			sac_jwt_verify_jwks(jwt, jwks, strlen(jwks), &d),
+			cases[i].want);
 		if (cases[i].msg != NULL) {
 			if (strstr(d.msg, cases[i].msg) == NULL) {
 				fail_msg("%s: diag \"%s\" lacks \"%s\"",
@@ -449,13 +452,13 @@ test_sac_inspect_needs_a_key_of_the_right_type(void **state)
 	assert_int_equal(sac_jwt_verify_jwks(rs, only_ec, strlen(only_ec), &d),
 	                 SAC_ETOKEN);
 	assert_non_null(strstr(d.msg, "no RSA key with kid"));
-	assert_int_equal(sac_jwt_verify_jwks(es, only_rsa, strlen(only_rsa),
-	                                     &d),
-	                 SAC_ETOKEN);
+	assert_int_equal(
+		sac_jwt_verify_jwks(es, only_rsa, strlen(only_rsa), &d),
+		SAC_ETOKEN);
 	assert_non_null(strstr(d.msg, "no EC key with kid"));
-	assert_int_equal(sac_jwt_verify_jwks(rs, only_rsa, strlen(only_rsa),
-	                                     &d),
-	                 SAC_OK);
+	assert_int_equal(
+		sac_jwt_verify_jwks(rs, only_rsa, strlen(only_rsa), &d),
+		SAC_OK);
 	assert_int_equal(sac_jwt_verify_jwks(rs, "{\"nokeys\":1}", 12, &d),
 	                 SAC_EINVAL);
 	assert_int_equal(sac_jwt_verify_jwks(rs, "not json", 8, &d),
@@ -481,7 +484,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_sac_inspect_rejects_malformed_fixtures),
 		cmocka_unit_test(
 			test_sac_inspect_verifies_golden_tokens_against_a_jwks),
-		cmocka_unit_test(test_sac_inspect_needs_a_key_of_the_right_type),
+		cmocka_unit_test(
+			test_sac_inspect_needs_a_key_of_the_right_type),
 	};
 
 	if (argc > 1) {

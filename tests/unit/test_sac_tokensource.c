@@ -98,8 +98,7 @@ test_sac_tokensource_static_is_fixed(void **state)
 
 	(void)state;
 	assert_int_equal(sac_token_source_new_static("", &s, &d), SAC_ETOKEN);
-	assert_int_equal(sac_token_source_new_static(NULL, &s, &d),
-	                 SAC_ETOKEN);
+	assert_int_equal(sac_token_source_new_static(NULL, &s, &d), SAC_ETOKEN);
 	assert_null(s);
 	assert_int_equal(sac_token_source_new_static("abc", &s, &d), SAC_OK);
 	assert_int_equal(sac_token_source_strategy(s), SAC_STRATEGY_STATIC);
@@ -142,14 +141,14 @@ test_sac_tokensource_reread_after_period_and_on_401(void **state)
 	struct sac_token_source *s = NULL;
 
 	put(f, "  token-A \r\n\t");
-	assert_int_equal(sac_token_source_new_file(f->path,
-	                                           SAC_STRATEGY_REREAD, 0,
-	                                           &f->clock, &s, &d),
+	assert_int_equal(sac_token_source_new_file(f->path, SAC_STRATEGY_REREAD,
+	                                           0, &f->clock, &s, &d),
 	                 SAC_OK);
 	assert_string_equal(get(s), "token-A"); /* trimmed like client-go */
 	put(f, "token-B");
 	f->fc.now_ms += 59999;
-	assert_string_equal(get(s), "token-A"); /* cached copy is 59.999 s old */
+	assert_string_equal(get(s),
+	                    "token-A"); /* cached copy is 59.999 s old */
 	f->fc.now_ms += 1;
 	assert_string_equal(get(s), "token-B"); /* 60 s: re-read */
 	assert_int_equal(sac_token_source_loads(s), 2);
@@ -170,9 +169,8 @@ test_sac_tokensource_reread_keeps_last_good_token(void **state)
 	struct sac_token_source *s = NULL;
 
 	put(f, "token-A");
-	assert_int_equal(sac_token_source_new_file(f->path,
-	                                           SAC_STRATEGY_REREAD, 10000,
-	                                           &f->clock, &s, &d),
+	assert_int_equal(sac_token_source_new_file(f->path, SAC_STRATEGY_REREAD,
+	                                           10000, &f->clock, &s, &d),
 	                 SAC_OK);
 	assert_string_equal(get(s), "token-A");
 	assert_int_equal(unlink(f->path), 0);
@@ -197,7 +195,8 @@ test_sac_tokensource_missing_or_empty_file_is_a_token_error(void **state)
 	struct sac_diag d = { 0 };
 	struct sac_token_source *s = NULL;
 	const char *tok = NULL;
-	enum sac_strategy st[] = { SAC_STRATEGY_READ_ONCE, SAC_STRATEGY_REREAD };
+	enum sac_strategy st[] = { SAC_STRATEGY_READ_ONCE,
+		                   SAC_STRATEGY_REREAD };
 
 	for (size_t i = 0; i < 2; i++) {
 		(void)unlink(f->path);
@@ -219,8 +218,8 @@ test_sac_tokensource_missing_or_empty_file_is_a_token_error(void **state)
 	                                           SAC_STRATEGY_REQUEST, 0,
 	                                           &f->clock, &s, &d),
 	                 SAC_EINVAL);
-	assert_int_equal(sac_token_source_new_file(NULL, SAC_STRATEGY_REREAD,
-	                                           0, &f->clock, &s, &d),
+	assert_int_equal(sac_token_source_new_file(NULL, SAC_STRATEGY_REREAD, 0,
+	                                           &f->clock, &s, &d),
 	                 SAC_ETOKEN);
 	assert_null(s);
 }
@@ -249,11 +248,11 @@ struct poster {
 	char path[256];
 	char bearer[64];
 	char body[1024];
-	long status;         /* what to answer */
-	int64_t lifetime;    /* spec.expirationSeconds to answer */
-	int64_t issued_ago;  /* the server issued the token this long ago */
-	const char *refuse;  /* answer 401 to this bearer */
-	enum sac_err fail;   /* transport failure to simulate */
+	long status;        /* what to answer */
+	int64_t lifetime;   /* spec.expirationSeconds to answer */
+	int64_t issued_ago; /* the server issued the token this long ago */
+	const char *refuse; /* answer 401 to this bearer */
+	enum sac_err fail;  /* transport failure to simulate */
 };
 
 static void
@@ -265,8 +264,7 @@ rfc3339(int64_t t, char *buf, size_t len)
 static enum sac_err
 stub_post(const char *method, const char *path, const char *bearer,
           const char *content_type, const char *body, size_t body_len,
-          struct sac_http_response *out, struct sac_diag *diag,
-          void *payload)
+          struct sac_http_response *out, struct sac_diag *diag, void *payload)
 {
 	struct poster *p = payload;
 	char ts[32];
@@ -326,9 +324,9 @@ new_request_source(struct fx *f, struct poster *p,
 	struct sac_diag d = { 0 };
 	struct sac_token_source *s = NULL;
 
-	assert_int_equal(sac_token_source_new_request(&rc, boot, stub_post, p,
-	                                              &s, &d),
-	                 SAC_OK);
+	assert_int_equal(
+		sac_token_source_new_request(&rc, boot, stub_post, p, &s, &d),
+		SAC_OK);
 	return s;
 }
 
@@ -423,19 +421,17 @@ static void
 test_sac_tokensource_request_rereads_bootstrap_on_401(void **state)
 {
 	struct fx *f = *state;
-	struct poster p = { .fc = &f->fc,
-		            .status = 201,
-		            .lifetime = 3600,
-		            .refuse = "old" };
+	struct poster p = {
+		.fc = &f->fc, .status = 201, .lifetime = 3600, .refuse = "old"
+	};
 	struct sac_diag d = { 0 };
 	struct sac_token_source *boot = NULL;
 	struct sac_token_source *s;
 	const char *tok = NULL;
 
 	put(f, "old");
-	assert_int_equal(sac_token_source_new_file(f->path,
-	                                           SAC_STRATEGY_REREAD, 0,
-	                                           &f->clock, &boot, &d),
+	assert_int_equal(sac_token_source_new_file(f->path, SAC_STRATEGY_REREAD,
+	                                           0, &f->clock, &boot, &d),
 	                 SAC_OK);
 	s = new_request_source(f, &p, boot);
 	/* Still "old" on disk: one 401, the re-read changes nothing. */
@@ -459,8 +455,8 @@ test_sac_tokensource_request_body_and_response(void **state)
 	struct sac_diag d = { 0 };
 	char *body = NULL;
 	const char *ok = "{\"spec\":{\"expirationSeconds\":600},\"status\":{"
-	                 "\"token\":\"t\",\"expirationTimestamp\":"
-	                 "\"2023-11-14T22:23:20Z\"}}";
+			 "\"token\":\"t\",\"expirationTimestamp\":"
+			 "\"2023-11-14T22:23:20Z\"}}";
 
 	(void)state;
 	assert_int_equal(sac_token_request_format(NULL, 0, 0, "p1", &body),
@@ -478,9 +474,9 @@ test_sac_tokensource_request_body_and_response(void **state)
 	assert_int_equal(t.expires_at, 1700000600);
 	sac_issued_token_fini(&t);
 	assert_null(t.token);
-	assert_int_equal(sac_token_response_parse("{\"status\":{}}", 13, &t,
-	                                          &d),
-	                 SAC_ETOKEN);
+	assert_int_equal(
+		sac_token_response_parse("{\"status\":{}}", 13, &t, &d),
+		SAC_ETOKEN);
 	assert_string_equal(d.msg, "TokenRequest response has no status.token");
 	assert_int_equal(sac_token_response_parse("nope", 4, &t, &d),
 	                 SAC_ETOKEN);
@@ -504,7 +500,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(
 			test_sac_tokensource_missing_or_empty_file_is_a_token_error,
 			setup, teardown),
-		cmocka_unit_test(test_sac_tokensource_strategy_names_round_trip),
+		cmocka_unit_test(
+			test_sac_tokensource_strategy_names_round_trip),
 		cmocka_unit_test_setup_teardown(
 			test_sac_tokensource_request_refreshes_at_80_percent,
 			setup, teardown),
@@ -517,7 +514,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(
 			test_sac_tokensource_request_rereads_bootstrap_on_401,
 			setup, teardown),
-		cmocka_unit_test(test_sac_tokensource_request_body_and_response),
+		cmocka_unit_test(
+			test_sac_tokensource_request_body_and_response),
 	};
 
 	if (argc > 1) {
