@@ -141,6 +141,26 @@ config_from_flags(const struct sac_cli *a, struct sac_config **out)
 	return SAC_OK;
 }
 
+/* Flags that override whatever configuration was loaded. */
+static void
+overlay_flags(struct sac_config *cfg, const struct sac_cli *a)
+{
+	replace(&cfg->ca_file, a->ca_file);
+	/* --token and --token-file replace the configured credential. */
+	if (a->token != NULL || a->token_file != NULL) {
+		clear(&cfg->token);
+		clear(&cfg->token_file);
+		replace(&cfg->token, a->token);
+		replace(&cfg->token_file, a->token_file);
+	}
+	if (a->insecure) {
+		cfg->insecure_skip_tls_verify = true;
+	}
+	if (cfg->namespace_ == NULL) {
+		cfg->namespace_ = dup_or_null("default");
+	}
+}
+
 static enum sac_err
 load_config(struct ctx *c, struct sac_diag *diag)
 {
@@ -165,20 +185,7 @@ load_config(struct ctx *c, struct sac_diag *diag)
 	if (err != SAC_OK) {
 		return err;
 	}
-	replace(&cfg->ca_file, a->ca_file);
-	/* --token and --token-file replace the configured credential. */
-	if (a->token != NULL || a->token_file != NULL) {
-		clear(&cfg->token);
-		clear(&cfg->token_file);
-		replace(&cfg->token, a->token);
-		replace(&cfg->token_file, a->token_file);
-	}
-	if (a->insecure) {
-		cfg->insecure_skip_tls_verify = true;
-	}
-	if (cfg->namespace_ == NULL) {
-		cfg->namespace_ = dup_or_null("default");
-	}
+	overlay_flags(cfg, a);
 	c->cfg = cfg;
 	return SAC_OK;
 }
@@ -497,14 +504,14 @@ wipe_free(char *s)
 }
 
 static void
-print_strings(const char *label, const cJSON *arr)
+print_strings(int width, const char *label, const cJSON *arr)
 {
 	const cJSON *v;
 
 	if (!cJSON_IsArray(arr)) {
 		return;
 	}
-	printf("%-15s [", label);
+	printf("%-*s [", width, label);
 	cJSON_ArrayForEach(v, arr) {
 		if (cJSON_IsString(v)) {
 			printf("%s%s", v->valuestring,
@@ -528,13 +535,13 @@ print_user(const cJSON *user)
 	if (cJSON_IsString(uid)) {
 		printf("%-15s %s\n", "uid:", uid->valuestring);
 	}
-	print_strings("groups:",
+	print_strings(15, "groups:",
 	              cJSON_GetObjectItemCaseSensitive(user, "groups"));
 	cJSON_ArrayForEach(e, extra) {
 		char label[300];
 
 		(void)snprintf(label, sizeof(label), "extra %s:", e->string);
-		print_strings(label, e);
+		print_strings(15, label, e);
 	}
 }
 
@@ -580,8 +587,9 @@ cmd_token_review(struct ctx *c)
 	} else {
 		printf("%-15s %s\n", "authenticated:", ok ? "true" : "false");
 		print_user(cJSON_GetObjectItemCaseSensitive(st, "user"));
-		print_strings("audiences:", cJSON_GetObjectItemCaseSensitive(
-						    st, "audiences"));
+		print_strings(
+			15, "audiences:",
+			cJSON_GetObjectItemCaseSensitive(st, "audiences"));
 		error = cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(st, "error"));
 		if (error != NULL) {
@@ -623,9 +631,11 @@ fetch_jwks(struct ctx *c, char **out, size_t *out_len, struct sac_diag *diag)
 	}
 	if (err != SAC_OK) {
 		memset(diag, 0, sizeof(*diag));
-		(void)config_from_flags(c->a, &c->cfg);
-		replace(&c->cfg->ca_file, c->a->ca_file);
-		c->cfg->insecure_skip_tls_verify = c->a->insecure;
+		err = config_from_flags(c->a, &c->cfg);
+		if (err != SAC_OK) {
+			return err;
+		}
+		overlay_flags(c->cfg, c->a);
 	}
 	if (url[0] == '/') {
 		origin = dup_or_null(c->cfg->server);
@@ -802,12 +812,13 @@ cmd_whoami(struct ctx *c)
 		       cJSON_GetStringValue(
 			       cJSON_GetObjectItemCaseSensitive(ui, "uid")));
 	}
-	print_strings("Groups", cJSON_GetObjectItemCaseSensitive(ui, "groups"));
+	print_strings(50, "Groups",
+	              cJSON_GetObjectItemCaseSensitive(ui, "groups"));
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ui, "extra")) {
 		char label[300];
 
 		(void)snprintf(label, sizeof(label), "Extra: %s", e->string);
-		print_strings(label, e);
+		print_strings(50, label, e);
 	}
 	cJSON_Delete(j);
 	return 0;
