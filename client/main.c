@@ -566,6 +566,9 @@ cmd_token_review(struct ctx *c)
 	}
 	if (err == SAC_OK) {
 		/* Trim like the file source: a pasted newline is not part. */
+		size_t lead = strspn(tok, " \t\r\n");
+
+		memmove(tok, tok + lead, strlen(tok + lead) + 1);
 		tok[strcspn(tok, " \t\r\n")] = '\0';
 		err = sac_token_review(c->client, tok, c->a->audiences,
 		                       c->a->n_audiences, &j, &d);

@@ -5,20 +5,32 @@
  * saclient: the paired client library for mockapi (and any Kubernetes API
  * server). It finds the API server and credentials the way real clients do
  * (in-cluster files and environment, or a kubeconfig), holds a
- * ServiceAccount token with one of three refresh strategies, and calls the
- * API over HTTPS, always verifying the server against the cluster CA.
+ * ServiceAccount token with one of the refresh strategies real clients use
+ * (static, read-once, reread, TokenRequest), and calls the API over HTTPS,
+ * always verifying the server against the cluster CA. It also decodes and
+ * verifies tokens locally (sac_jwt_*).
  *
  * Ownership: every sac_*_new()/_load() result is freed by the matching
  *   _free(), which accepts NULL. Strings returned through out-parameters are
  *   malloc'd and freed by the caller with free() unless documented as
- *   borrowed. Tokens held by the library are wiped before being freed.
+ *   borrowed; cJSON results are freed with cJSON_Delete(). Tokens held by
+ *   the library are wiped before being freed. The library never prints a
+ *   token, and never prints anything at all except the one stderr warning
+ *   when insecure_skip_tls_verify is on.
  * Thread safety: a struct sac_config is immutable after loading and may be
  *   shared. A struct sac_client (and its token source) is used by one thread
- *   at a time.
+ *   at a time. The first sac_client_new() initialises libcurl globally, so
+ *   create the first client before starting threads.
  * Errors: enum sac_err, SAC_OK == 0. Functions that can fail take an
  *   optional struct sac_diag * that receives one human-readable line (file
- *   and line for kubeconfig errors, the TLS error for certificate failures).
- *   Outputs are written only on SAC_OK.
+ *   and line for kubeconfig errors, the TLS error for certificate failures,
+ *   kubectl's wording for API errors). Outputs are written only on SAC_OK.
+ *   sac_exit_code() maps errors to the CLI's documented exit codes.
+ * Seams for tests: all time reads and sleeps go through struct sac_clock;
+ *   all HTTP goes through a sac_http_fn (struct sac_client_options.http),
+ *   and the TokenRequest source posts through one too.
+ * Limits: response bodies <= 64 MiB, token files <= 1 MiB, tokens given to
+ *   sac_jwt_decode() <= 64 KiB, JWKS documents <= 4 MiB.
  */
 
 #include <stdbool.h>
@@ -31,7 +43,7 @@
 #define SAC_NODISCARD
 #endif
 
-struct cJSON;
+	struct cJSON;
 
 enum sac_err {
 	SAC_OK = 0,
