@@ -4,8 +4,6 @@
  * in-cluster environment and files, or a kubeconfig. The ONLY user of
  * libyaml in the tree.
  */
-#include "saclient.h"
-
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +12,12 @@
 
 #include <yaml.h>
 
+#include "saclient.h"
 #include "util.h"
 
 #define MAX_KUBECONFIG (4u << 20)
-#define MAX_FILES 16
-#define MAX_ENTRIES 256
+#define MAX_FILES      16
+#define MAX_ENTRIES    256
 
 void
 sac_config_free(struct sac_config *c)
@@ -99,8 +98,8 @@ sac_config_in_cluster(struct sac_config **out, struct sac_diag *diag)
 		goto out;
 	}
 	/* net.JoinHostPort: IPv6 literals get brackets. */
-	(void)snprintf(c->server, n, strchr(host, ':') ? "https://[%s]:%s"
-	                                               : "https://%s:%s",
+	(void)snprintf(c->server, n,
+	               strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s",
 	               host, port);
 	c->token_file = join(dir, "token");
 	c->ca_file = join(dir, "ca.crt");
@@ -297,11 +296,12 @@ find_entry(struct kubeconfig *k, const char *list, const char *inner,
 				yaml_node_t *v = map_get(&f->doc, e, inner);
 
 				if (v == NULL || v->type != YAML_MAPPING_NODE) {
-					sac_diag_set(diag,
-					             "%s:%zu: %s \"%s\" has no %s "
-					             "mapping",
-					             f->path, line_of(e), list, name,
-					             inner);
+					sac_diag_set(
+						diag,
+						"%s:%zu: %s \"%s\" has no %s "
+						"mapping",
+						f->path, line_of(e), list, name,
+						inner);
 					return SAC_ECONFIG;
 				}
 				*out_node = v;
@@ -344,20 +344,23 @@ fill_cluster(struct sac_config *c, struct kfile *f, yaml_node_t *cl,
 		return SAC_ENOMEM;
 	}
 	/* kubeconfig URLs may end with '/'; requests add their own. */
-	while (strlen(c->server) > 8 && c->server[strlen(c->server) - 1] == '/') {
+	while (strlen(c->server) > 8 &&
+	       c->server[strlen(c->server) - 1] == '/') {
 		c->server[strlen(c->server) - 1] = '\0';
 	}
 	if (cad != NULL) {
 		unsigned char *pem = NULL;
 		size_t n = 0;
 
-		if (sac_base64_decode(cad, strlen(cad), 0, &pem, &n) != SAC_OK) {
-			sac_diag_set(diag,
-			             "%s:%zu: certificate-authority-data is not "
-			             "valid base64",
-			             f->path,
-			             line_of(map_get(&f->doc, cl,
-			                             "certificate-authority-data")));
+		if (sac_base64_decode(cad, strlen(cad), 0, &pem, &n) !=
+		    SAC_OK) {
+			sac_diag_set(
+				diag,
+				"%s:%zu: certificate-authority-data is not "
+				"valid base64",
+				f->path,
+				line_of(map_get(&f->doc, cl,
+			                        "certificate-authority-data")));
 			return SAC_ECONFIG;
 		}
 		c->ca_data = (char *)pem;
@@ -368,8 +371,8 @@ fill_cluster(struct sac_config *c, struct kfile *f, yaml_node_t *cl,
 			return SAC_ENOMEM;
 		}
 	}
-	c->insecure_skip_tls_verify = insecure != NULL &&
-	                              strcmp(insecure, "true") == 0;
+	c->insecure_skip_tls_verify =
+		insecure != NULL && strcmp(insecure, "true") == 0;
 	return SAC_OK;
 }
 
@@ -417,8 +420,9 @@ load_files(struct kubeconfig *k, const char *paths, struct sac_diag *diag)
 		const char *home = getenv("HOME");
 
 		if (home == NULL) {
-			sac_diag_set(diag, "no kubeconfig: KUBECONFIG and HOME are "
-			                   "unset");
+			sac_diag_set(diag,
+			             "no kubeconfig: KUBECONFIG and HOME are "
+			             "unset");
 			return SAC_ECONFIG;
 		}
 		list = join(home, ".kube/config");
@@ -478,8 +482,10 @@ sac_config_kubeconfig(const char *paths, const char *context,
 		yaml_node_t *r = root_of(&k.files[i]);
 
 		if (r != NULL && r->type != YAML_MAPPING_NODE &&
-		    !(r->type == YAML_SCALAR_NODE && r->data.scalar.length == 0)) {
-			sac_diag_set(diag, "%s:%zu: a kubeconfig must be a mapping",
+		    !(r->type == YAML_SCALAR_NODE &&
+		      r->data.scalar.length == 0)) {
+			sac_diag_set(diag,
+			             "%s:%zu: a kubeconfig must be a mapping",
 			             k.files[i].path, line_of(r));
 			err = SAC_ECONFIG;
 			goto out;
@@ -490,7 +496,8 @@ sac_config_kubeconfig(const char *paths, const char *context,
 		}
 	}
 	if (context == NULL) {
-		sac_diag_set(diag, "%s: no current-context is set; pass --context",
+		sac_diag_set(diag,
+		             "%s: no current-context is set; pass --context",
 		             k.files[0].path);
 		err = SAC_ECONFIG;
 		goto out;
@@ -520,8 +527,9 @@ sac_config_kubeconfig(const char *paths, const char *context,
 	err = find_entry(&k, "clusters", "cluster", cluster_name, &node, &f,
 	                 diag);
 	if (err == SAC_ENOTFOUND) {
-		sac_diag_set(diag, "%s:%zu: cluster \"%s\" (of context \"%s\") "
-		                   "does not exist",
+		sac_diag_set(diag,
+		             "%s:%zu: cluster \"%s\" (of context \"%s\") "
+		             "does not exist",
 		             cf->path, line_of(ctx), cluster_name, context);
 		err = SAC_ECONFIG;
 	}
@@ -529,12 +537,14 @@ sac_config_kubeconfig(const char *paths, const char *context,
 		goto out;
 	}
 	if (user_name != NULL) {
-		err = find_entry(&k, "users", "user", user_name, &node, &f, diag);
+		err = find_entry(&k, "users", "user", user_name, &node, &f,
+		                 diag);
 		if (err == SAC_ENOTFOUND) {
-			sac_diag_set(diag,
-			             "%s:%zu: user \"%s\" (of context \"%s\") does "
-			             "not exist",
-			             cf->path, line_of(ctx), user_name, context);
+			sac_diag_set(
+				diag,
+				"%s:%zu: user \"%s\" (of context \"%s\") does "
+				"not exist",
+				cf->path, line_of(ctx), user_name, context);
 			err = SAC_ECONFIG;
 		}
 		if (err != SAC_OK ||

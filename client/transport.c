@@ -208,10 +208,12 @@ map_curl_error(CURLcode rc, const struct sac_transport *t,
 	case CURLE_SSL_ISSUER_ERROR:
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_INVALIDCERTSTATUS:
-		sac_diag_set(diag, "TLS error talking to %s: %s", t->server, msg);
+		sac_diag_set(diag, "TLS error talking to %s: %s", t->server,
+		             msg);
 		return SAC_ETLS;
 	case CURLE_OPERATION_TIMEDOUT:
-		sac_diag_set(diag, "timed out talking to %s: %s", t->server, msg);
+		sac_diag_set(diag, "timed out talking to %s: %s", t->server,
+		             msg);
 		return SAC_ETIMEOUT;
 	case CURLE_OUT_OF_MEMORY:
 		return SAC_ENOMEM;
@@ -223,9 +225,9 @@ map_curl_error(CURLcode rc, const struct sac_transport *t,
 
 enum sac_err
 sac_transport_do(struct sac_transport *t, const char *method, const char *path,
-                 const char *bearer, const char *content_type,
-                 const char *body, size_t body_len,
-                 struct sac_http_response *out, struct sac_diag *diag)
+                 const char *bearer, const char *content_type, const char *body,
+                 size_t body_len, struct sac_http_response *out,
+                 struct sac_diag *diag)
 {
 	struct sac_http_response resp = { .retry_after = -1 };
 	struct sink sink = { .resp = &resp };
@@ -256,7 +258,8 @@ sac_transport_do(struct sac_transport *t, const char *method, const char *path,
 		hdrs = curl_slist_append(hdrs, auth);
 	}
 	if (content_type != NULL) {
-		(void)snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
+		(void)snprintf(ct, sizeof(ct), "Content-Type: %s",
+		               content_type);
 		hdrs = curl_slist_append(hdrs, ct);
 	}
 	/* Without this curl waits a second for "100 Continue" on big POSTs. */
@@ -304,7 +307,8 @@ sac_transport_do(struct sac_transport *t, const char *method, const char *path,
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		if (sink.too_big) {
-			sac_diag_set(diag, "response from %s is larger than %u bytes",
+			sac_diag_set(diag,
+			             "response from %s is larger than %u bytes",
 			             t->server, MAX_RESPONSE);
 			err = SAC_EHTTP;
 		} else {
@@ -313,7 +317,8 @@ sac_transport_do(struct sac_transport *t, const char *method, const char *path,
 		goto out;
 	}
 	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
-	(void)curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &resp.new_connections);
+	(void)curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS,
+	                        &resp.new_connections);
 	if (sink.buf == NULL) {
 		sink.buf = calloc(1, 1);
 		if (sink.buf == NULL) {

@@ -86,7 +86,8 @@ sac_read_file(const char *path, size_t max, char **out, size_t *out_len,
 		n = fread(buf + len, 1, cap - len - 1, f);
 		len += n;
 		if (len > max) {
-			sac_diag_set(diag, "%s: larger than %zu bytes", path, max);
+			sac_diag_set(diag, "%s: larger than %zu bytes", path,
+			             max);
 			err = SAC_EINVAL;
 			goto out;
 		}
