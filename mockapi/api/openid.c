@@ -7,11 +7,10 @@
  * grants get). Not served (404 page) when the issuer is not an https URL
  * without query or fragment, as kube-apiserver then does not install them.
  */
-#include "api/api.h"
-
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "auth/jose.h"
 #include "auth/keys.h"
 #include "auth/tokens.h"

@@ -61,10 +61,10 @@ mapi_reply_decode(const struct mapi_call *call, struct mapi_response *resp,
 	err = mapi_json_parse(req->body, req->body_len, &obj, &diag);
 	if (err != MAPI_OK || !cJSON_IsObject(obj)) {
 		cJSON_Delete(obj);
-		or_500(resp, mapi_status_bad_json(resp, kind,
-		                                  err != MAPI_OK ? diag.offset
-		                                                 : 0,
-		                                  req->body, req->body_len));
+		or_500(resp,
+		       mapi_status_bad_json(resp, kind,
+		                            err != MAPI_OK ? diag.offset : 0,
+		                            req->body, req->body_len));
 		return false;
 	}
 	*out = obj;
@@ -137,8 +137,8 @@ mapi_reply_user_info(const struct mapi_identity *id)
 			const char *v = id->extra[i].value;
 			cJSON *a = cJSON_CreateStringArray(&v, 1);
 
-			if (a == NULL ||
-			    !cJSON_AddItemToObject(extra, id->extra[i].key, a)) {
+			if (a == NULL || !cJSON_AddItemToObject(
+						 extra, id->extra[i].key, a)) {
 				cJSON_Delete(a);
 				goto fail;
 			}

@@ -6,14 +6,13 @@
  * request echoed plus status {allowed (always), reason, evaluationError}
  * (denied is never set: RBAC has no deny). reference §4.2.
  */
-#include "api/api.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "api/api.h"
 #include "api/reply.h"
 #include "auth/authn.h"
 #include "auth/authz.h"
@@ -83,7 +82,8 @@ subject_of_spec(const cJSON *spec, struct subject *s)
 
 	s->user = mapi_json_get_string(spec, "user");
 	s->ngroups = 0;
-	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(spec, "groups")) {
+	cJSON_ArrayForEach(g,
+	                   cJSON_GetObjectItemCaseSensitive(spec, "groups")) {
 		if (!cJSON_IsString(g) || s->ngroups >= MAX_GROUPS) {
 			return false;
 		}
@@ -115,8 +115,8 @@ echo(const char *kind, const char *ns, cJSON *spec)
 	if (o == NULL || cJSON_AddStringToObject(o, "kind", kind) == NULL ||
 	    cJSON_AddStringToObject(o, "apiVersion", AUTHZ_AV) == NULL ||
 	    (meta = cJSON_AddObjectToObject(o, "metadata")) == NULL ||
-	    (ns != NULL && cJSON_AddStringToObject(meta, "namespace", ns) ==
-	                           NULL) ||
+	    (ns != NULL &&
+	     cJSON_AddStringToObject(meta, "namespace", ns) == NULL) ||
 	    cJSON_AddNullToObject(meta, "creationTimestamp") == NULL ||
 	    !cJSON_AddItemToObject(o, "spec", spec)) {
 		cJSON_Delete(o);
@@ -166,8 +166,8 @@ access_review(const struct mapi_call *call, struct mapi_response *resp,
 		subject_of_caller(call->id, &subj);
 	} else if (!subject_of_spec(spec, &subj)) {
 		or_500(resp, mapi_status_bad_request(
-		                     resp, "spec.groups: must be a list of "
-		                           "strings"));
+				     resp, "spec.groups: must be a list of "
+					   "strings"));
 		goto out;
 	} else if ((subj.user == NULL || *subj.user == '\0') &&
 	           subj.ngroups == 0) {
@@ -224,8 +224,8 @@ access_review(const struct mapi_call *call, struct mapi_response *resp,
 	}
 	out = echo(kind, rk == LOCAL_SAR ? url_ns : NULL, spec);
 	spec = NULL;
-	if (out == NULL || (status = cJSON_AddObjectToObject(out, "status")) ==
-	                           NULL ||
+	if (out == NULL ||
+	    (status = cJSON_AddObjectToObject(out, "status")) == NULL ||
 	    cJSON_AddBoolToObject(status, "allowed", d == MAPI_AUTHZ_ALLOW) ==
 	            NULL ||
 	    (reason != NULL && *reason != '\0' &&
@@ -253,8 +253,8 @@ rules_review(const struct mapi_call *call, struct mapi_response *resp,
 
 	ns = mapi_json_get_string(spec, "namespace");
 	if (ns == NULL || *ns == '\0') {
-		or_500(resp, mapi_status_bad_request(resp,
-		                                     "no namespace on request"));
+		or_500(resp, mapi_status_bad_request(
+				     resp, "no namespace on request"));
 		goto out;
 	}
 	subject_of_caller(call->id, &subj);

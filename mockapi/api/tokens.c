@@ -105,8 +105,8 @@ invalid_lifetime(struct mapi_response *resp, const struct mapi_diag *diag)
 	struct mapi_field_error fe = { .type = MAPI_FIELD_INVALID,
 		                       .field = diag->field };
 
-	if (p == NULL || (colon = strstr(p + sizeof(marker) - 1, ": ")) ==
-	                         NULL) {
+	if (p == NULL ||
+	    (colon = strstr(p + sizeof(marker) - 1, ": ")) == NULL) {
 		or_500(resp, mapi_status_respond(resp, MAPI_EINVALID, diag->msg,
 		                                 NULL));
 		return;
@@ -206,8 +206,8 @@ token_response(const char *ns, const char *name,
 	cJSON *auds;
 	cJSON *r;
 
-	if (o == NULL || cJSON_AddStringToObject(o, "kind", "TokenRequest") ==
-	                         NULL ||
+	if (o == NULL ||
+	    cJSON_AddStringToObject(o, "kind", "TokenRequest") == NULL ||
 	    cJSON_AddStringToObject(o, "apiVersion", AUTHN_AV) == NULL ||
 	    (meta = cJSON_AddObjectToObject(o, "metadata")) == NULL ||
 	    cJSON_AddStringToObject(meta, "name", name) == NULL ||
@@ -309,9 +309,10 @@ token_request(const struct mapi_call *call, struct mapi_response *resp)
 	spec = mapi_json_get_object(body, "spec");
 	if (!string_list(cJSON_GetObjectItemCaseSensitive(spec, "audiences"),
 	                 auds, MAPI_TOKENS_MAX_AUDIENCES, &n_auds)) {
-		or_500(resp, mapi_status_bad_request(
-		                     resp, "spec.audiences: must be a list of at "
-		                           "most 64 strings"));
+		or_500(resp,
+		       mapi_status_bad_request(
+			       resp, "spec.audiences: must be a list of at "
+				     "most 64 strings"));
 		goto out;
 	}
 	lin.has_expiration = mapi_json_get_int(spec, "expirationSeconds", &exp);
@@ -357,15 +358,14 @@ token_request(const struct mapi_call *call, struct mapi_response *resp)
 	treq.expiration_seconds = lin.expiration_seconds;
 	treq.audiences = auds;
 	treq.n_audiences = n_auds;
-	err = mapi_tokens_issue(t, &treq,
-	                        mapi_clock_now_ns(
-					mapi_server_clock(call->server)),
-	                        &issued, &diag);
+	err = mapi_tokens_issue(
+		t, &treq, mapi_clock_now_ns(mapi_server_clock(call->server)),
+		&issued, &diag);
 	if (err != MAPI_OK) {
 		or_500(resp, mapi_status_internal(
-		                     resp, diag.msg[0] ? diag.msg
-		                                       : "failed to generate "
-		                                         "token"));
+				     resp, diag.msg[0] ? diag.msg
+						       : "failed to generate "
+							 "token"));
 		goto out;
 	}
 	out = token_response(ref->ns, ref->name, &issued,
@@ -470,17 +470,17 @@ review_response(const cJSON *spec_in, const struct mapi_satokens_review *r)
 	cJSON *status;
 	cJSON *user;
 	cJSON *a;
-	const cJSON *sa = cJSON_GetObjectItemCaseSensitive(spec_in,
-	                                                   "audiences");
+	const cJSON *sa =
+		cJSON_GetObjectItemCaseSensitive(spec_in, "audiences");
 
-	if (o == NULL || cJSON_AddStringToObject(o, "kind", "TokenReview") ==
-	                         NULL ||
+	if (o == NULL ||
+	    cJSON_AddStringToObject(o, "kind", "TokenReview") == NULL ||
 	    cJSON_AddStringToObject(o, "apiVersion", AUTHN_AV) == NULL ||
 	    (meta = cJSON_AddObjectToObject(o, "metadata")) == NULL ||
 	    cJSON_AddNullToObject(meta, "creationTimestamp") == NULL ||
 	    (spec = cJSON_AddObjectToObject(o, "spec")) == NULL ||
-	    cJSON_AddStringToObject(
-		    spec, "token", mapi_json_get_string(spec_in, "token")) ==
+	    cJSON_AddStringToObject(spec, "token",
+	                            mapi_json_get_string(spec_in, "token")) ==
 	            NULL) {
 		goto fail;
 	}
@@ -559,16 +559,18 @@ mapi_api_tokenreviews(const struct mapi_call *call, struct mapi_response *resp)
 	spec = mapi_json_get_object(body, "spec");
 	token = mapi_json_get_string(spec, "token");
 	if (token == NULL || *token == '\0') {
-		or_500(resp, mapi_status_bad_request(
-		                     resp, "token is required for TokenReview in "
-		                           "authentication"));
+		or_500(resp,
+		       mapi_status_bad_request(
+			       resp, "token is required for TokenReview in "
+				     "authentication"));
 		goto out;
 	}
 	if (!string_list(cJSON_GetObjectItemCaseSensitive(spec, "audiences"),
 	                 auds, MAPI_TOKENS_MAX_AUDIENCES, &n_auds)) {
-		or_500(resp, mapi_status_bad_request(
-		                     resp, "spec.audiences: must be a list of at "
-		                           "most 64 strings"));
+		or_500(resp,
+		       mapi_status_bad_request(
+			       resp, "spec.audiences: must be a list of at "
+				     "most 64 strings"));
 		goto out;
 	}
 	if (mapi_authn_is_admin_token(mapi_server_authn(call->server), token)) {
@@ -659,7 +661,8 @@ mapi_api_secret_fill_token(const struct mapi_call *call,
 	const char *ns = mapi_json_get_path_string(obj, "metadata.namespace");
 	const char *name = mapi_json_get_path_string(obj, "metadata.name");
 	const char *ca = mapi_server_ca_pem(call->server);
-	struct mapi_store_ref r = { .group = "", .resource = "serviceaccounts" };
+	struct mapi_store_ref r = { .group = "",
+		                    .resource = "serviceaccounts" };
 	struct mapi_tokens_ref sa_ref;
 	cJSON *sa = NULL;
 	cJSON *upd = NULL;
@@ -670,8 +673,7 @@ mapi_api_secret_fill_token(const struct mapi_call *call,
 
 	if (type == NULL ||
 	    strcmp(type, "kubernetes.io/service-account-token") != 0 ||
-	    sa_name == NULL || *sa_name == '\0' || ns == NULL ||
-	    name == NULL ||
+	    sa_name == NULL || *sa_name == '\0' || ns == NULL || name == NULL ||
 	    mapi_json_get_path_string(obj, "data.token") != NULL) {
 		return false;
 	}
@@ -696,10 +698,9 @@ mapi_api_secret_fill_token(const struct mapi_call *call,
 	if (ann == NULL || !set_b64(data, "token", token) ||
 	    (ca != NULL && !set_b64(data, "ca.crt", ca)) ||
 	    !set_b64(data, "namespace", ns) ||
-	    mapi_json_set_string((cJSON *)ann,
-	                         "kubernetes.io/service-account.uid",
-	                         sa_ref.uid != NULL ? sa_ref.uid : "") !=
-	            MAPI_OK) {
+	    mapi_json_set_string(
+		    (cJSON *)ann, "kubernetes.io/service-account.uid",
+		    sa_ref.uid != NULL ? sa_ref.uid : "") != MAPI_OK) {
 		goto out;
 	}
 	r.resource = "secrets";

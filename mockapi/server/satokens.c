@@ -151,10 +151,9 @@ lookup(void *payload, const char *resource, const char *ns, const char *name,
        struct mapi_tokens_object *out)
 {
 	struct mapi_satokens *s = payload;
-	struct mapi_store_ref r = { .group = "",
-		                    .resource = resource,
-		                    .ns = ns,
-		                    .name = name };
+	struct mapi_store_ref r = {
+		.group = "", .resource = resource, .ns = ns, .name = name
+	};
 	struct mapi_tokens_object o = { 0 };
 	cJSON *obj = NULL;
 	const char *dts;
@@ -179,8 +178,7 @@ lookup(void *payload, const char *resource, const char *ns, const char *name,
 		goto out;
 	}
 	if (strcmp(resource, "pods") == 0 &&
-	    (!dup_opt(mapi_json_get_path_string(obj,
-	                                        "spec.serviceAccountName"),
+	    (!dup_opt(mapi_json_get_path_string(obj, "spec.serviceAccountName"),
 	              &o.service_account_name) ||
 	     !dup_opt(mapi_json_get_path_string(obj, "spec.nodeName"),
 	              &o.node_name))) {
@@ -197,10 +195,11 @@ lookup(void *payload, const char *resource, const char *ns, const char *name,
 				o.data_token_len = 0; /* not base64: no token */
 			}
 		}
-		if (!dup_opt(mapi_json_get_string(
-				     labels,
-				     "kubernetes.io/legacy-token-invalid-since"),
-		             &o.invalid_since)) {
+		if (!dup_opt(
+			    mapi_json_get_string(
+				    labels,
+				    "kubernetes.io/legacy-token-invalid-since"),
+			    &o.invalid_since)) {
 			goto out;
 		}
 	}
@@ -415,10 +414,9 @@ to_identity(const struct mapi_tokens_identity *ti, struct mapi_identity *id)
 	for (i = 0; i < ti->n_extra && i < MAPI_IDENTITY_MAX_EXTRA; i++) {
 		(void)snprintf(id->extra[i].key, sizeof(id->extra[i].key), "%s",
 		               ti->extra[i].key);
-		(void)snprintf(id->extra[i].value, sizeof(id->extra[i].value),
-		               "%s",
-		               ti->extra[i].value != NULL ? ti->extra[i].value
-		                                          : "");
+		(void)snprintf(
+			id->extra[i].value, sizeof(id->extra[i].value), "%s",
+			ti->extra[i].value != NULL ? ti->extra[i].value : "");
 	}
 	id->n_extra = i;
 }
@@ -488,9 +486,8 @@ cache_put(struct mapi_satokens *s, const uint8_t key[MAPI_JWT_HMAC_LEN],
 	struct cache_entry *e;
 
 	ne.id = malloc(sizeof(*ne.id));
-	if (ne.id == NULL ||
-	    dup_strings(r->audiences, r->n_audiences, &ne.audiences) !=
-	            MAPI_OK) {
+	if (ne.id == NULL || dup_strings(r->audiences, r->n_audiences,
+	                                 &ne.audiences) != MAPI_OK) {
 		free(ne.id);
 		return;
 	}

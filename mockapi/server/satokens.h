@@ -42,7 +42,7 @@ struct mapi_store;
 struct mapi_satokens;
 struct mapi_tokens;
 
-#define MAPI_SATOKENS_CACHE_SLOTS 4096
+#define MAPI_SATOKENS_CACHE_SLOTS  4096
 #define MAPI_SATOKENS_CACHE_TTL_NS (INT64_C(10) * 1000000000)
 
 /* From the command line (server/config.h). */

@@ -33,8 +33,9 @@
 #define SA   "app-service-account"
 #define POD  "api-server-5f6d8b9c4-m7n2q"
 #define TR   "/apis/authentication.k8s.io/v1/tokenreviews"
-#define ST   "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{}," \
-	     "\"status\":\"Failure\",\"message\":"
+#define ST                                                            \
+	"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{}," \
+	"\"status\":\"Failure\",\"message\":"
 
 struct fixture {
 	char *dir;
@@ -421,8 +422,8 @@ test_tokens_request_has_the_exact_response_shape(void **state)
 		resp, "\"spec\":{\"audiences\":[\"https://example.com\"],"
 		      "\"expirationSeconds\":7200,\"boundObjectRef\":{\"kind\":"
 		      "\"Pod\",\"apiVersion\":\"v1\",\"name\":\"" POD "\"}},"));
-	assert_non_null(
-		strstr(resp, "\"expirationTimestamp\":\"2025-06-01T12:00:00Z\""));
+	assert_non_null(strstr(
+		resp, "\"expirationTimestamp\":\"2025-06-01T12:00:00Z\""));
 	free(resp);
 }
 
@@ -465,27 +466,30 @@ test_tokens_request_errors_match_every_row(void **state)
 		  ST "\"serviceaccounts \\\"nope\\\" not found\",\"reason\":"
 		     "\"NotFound\",\"details\":{\"name\":\"nope\",\"kind\":"
 		     "\"serviceaccounts\"},\"code\":404}\n" },
-		{ PROD SA "/token", "{\"spec\":{\"expirationSeconds\":60}}", 422,
-		  ST "\"TokenRequest.authentication.k8s.io \\\"\\\" is invalid: "
-		     "spec.expirationSeconds: Invalid value: 60: may not "
-		     "specify a duration less than 10 minutes\",\"reason\":"
-		     "\"Invalid\",\"details\":{\"group\":"
-		     "\"authentication.k8s.io\",\"kind\":\"TokenRequest\","
-		     "\"causes\":[{\"reason\":\"FieldValueInvalid\",\"message\":"
-		     "\"Invalid value: 60: may not specify a duration less than "
-		     "10 minutes\",\"field\":\"spec.expirationSeconds\"}]},"
-		     "\"code\":422}\n" },
+		{ PROD SA "/token", "{\"spec\":{\"expirationSeconds\":60}}",
+		  422,
+		  ST
+		  "\"TokenRequest.authentication.k8s.io \\\"\\\" is invalid: "
+		  "spec.expirationSeconds: Invalid value: 60: may not "
+		  "specify a duration less than 10 minutes\",\"reason\":"
+		  "\"Invalid\",\"details\":{\"group\":"
+		  "\"authentication.k8s.io\",\"kind\":\"TokenRequest\","
+		  "\"causes\":[{\"reason\":\"FieldValueInvalid\",\"message\":"
+		  "\"Invalid value: 60: may not specify a duration less than "
+		  "10 minutes\",\"field\":\"spec.expirationSeconds\"}]},"
+		  "\"code\":422}\n" },
 		{ PROD SA "/token",
 		  "{\"spec\":{\"expirationSeconds\":4294967297}}", 422,
-		  ST "\"TokenRequest.authentication.k8s.io \\\"\\\" is invalid: "
-		     "spec.expirationSeconds: Invalid value: 4294967297: may "
-		     "not specify a duration larger than 2^32 seconds\","
-		     "\"reason\":\"Invalid\",\"details\":{\"group\":"
-		     "\"authentication.k8s.io\",\"kind\":\"TokenRequest\","
-		     "\"causes\":[{\"reason\":\"FieldValueInvalid\",\"message\":"
-		     "\"Invalid value: 4294967297: may not specify a duration "
-		     "larger than 2^32 seconds\",\"field\":"
-		     "\"spec.expirationSeconds\"}]},\"code\":422}\n" },
+		  ST
+		  "\"TokenRequest.authentication.k8s.io \\\"\\\" is invalid: "
+		  "spec.expirationSeconds: Invalid value: 4294967297: may "
+		  "not specify a duration larger than 2^32 seconds\","
+		  "\"reason\":\"Invalid\",\"details\":{\"group\":"
+		  "\"authentication.k8s.io\",\"kind\":\"TokenRequest\","
+		  "\"causes\":[{\"reason\":\"FieldValueInvalid\",\"message\":"
+		  "\"Invalid value: 4294967297: may not specify a duration "
+		  "larger than 2^32 seconds\",\"field\":"
+		  "\"spec.expirationSeconds\"}]},\"code\":422}\n" },
 		{ PROD SA "/token",
 		  "{\"spec\":{\"boundObjectRef\":{\"kind\":\"Pod\","
 		  "\"apiVersion\":\"v1\",\"name\":\"p1\"}}}",
@@ -497,9 +501,10 @@ test_tokens_request_errors_match_every_row(void **state)
 		  "{\"spec\":{\"boundObjectRef\":{\"kind\":\"Pod\","
 		  "\"apiVersion\":\"v1\",\"name\":\"" POD "\"}}}",
 		  400,
-		  ST "\"cannot bind token for serviceaccount \\\"default\\\" to "
-		     "pod running with different serviceaccount name.\","
-		     "\"reason\":\"BadRequest\",\"code\":400}\n" },
+		  ST
+		  "\"cannot bind token for serviceaccount \\\"default\\\" to "
+		  "pod running with different serviceaccount name.\","
+		  "\"reason\":\"BadRequest\",\"code\":400}\n" },
 		{ PROD SA "/token",
 		  "{\"spec\":{\"boundObjectRef\":{\"kind\":\"Node\","
 		  "\"apiVersion\":\"v1\",\"name\":\"n\"}}}",
@@ -564,12 +569,13 @@ test_tokens_request_is_forbidden_without_rbac(void **state)
 	b = post(f, "/api/v1/namespaces/default/serviceaccounts/fresh/token",
 	         tok, "{\"spec\":{}}", 403);
 	assert_string_equal(
-		b, ST "\"serviceaccounts \\\"fresh\\\" is forbidden: User "
-		      "\\\"system:serviceaccount:default:fresh\\\" cannot "
-		      "create resource \\\"serviceaccounts/token\\\" in API "
-		      "group \\\"\\\" in the namespace \\\"default\\\"\","
-		      "\"reason\":\"Forbidden\",\"details\":{\"name\":\"fresh\","
-		      "\"kind\":\"serviceaccounts\"},\"code\":403}\n");
+		b,
+		ST "\"serviceaccounts \\\"fresh\\\" is forbidden: User "
+		   "\\\"system:serviceaccount:default:fresh\\\" cannot "
+		   "create resource \\\"serviceaccounts/token\\\" in API "
+		   "group \\\"\\\" in the namespace \\\"default\\\"\","
+		   "\"reason\":\"Forbidden\",\"details\":{\"name\":\"fresh\","
+		   "\"kind\":\"serviceaccounts\"},\"code\":403}\n");
 	free(b);
 	free(tok);
 	free(uid);
@@ -608,12 +614,12 @@ test_tokens_sa_token_authenticates_requests(void **state)
 	request(f, "GET", "/api/v1/namespaces/default/pods", tok, NULL, &r);
 	assert_int_equal(r.code, 403);
 	assert_string_equal(
-		r.body,
-		ST "\"pods is forbidden: User "
-		   "\\\"system:serviceaccount:default:fresh\\\" cannot list "
-		   "resource \\\"pods\\\" in API group \\\"\\\" in the namespace "
-		   "\\\"default\\\"\",\"reason\":\"Forbidden\",\"details\":{"
-		   "\"kind\":\"pods\"},\"code\":403}\n");
+		r.body, ST
+		"\"pods is forbidden: User "
+		"\\\"system:serviceaccount:default:fresh\\\" cannot list "
+		"resource \\\"pods\\\" in API group \\\"\\\" in the namespace "
+		"\\\"default\\\"\",\"reason\":\"Forbidden\",\"details\":{"
+		"\"kind\":\"pods\"},\"code\":403}\n");
 	free(r.body);
 	/* system:basic-user lets it ask who it is. */
 	request(f, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
@@ -628,10 +634,11 @@ test_tokens_sa_token_authenticates_requests(void **state)
 		"\"system:serviceaccount:default:fresh\",\"uid\":\""));
 	assert_non_null(strstr(r.body, uid));
 	assert_non_null(strstr(
-		r.body, "\",\"groups\":[\"system:serviceaccounts\","
-		        "\"system:serviceaccounts:default\","
-		        "\"system:authenticated\"],\"extra\":{"
-		        "\"authentication.kubernetes.io/credential-id\":[\"JTI="));
+		r.body,
+		"\",\"groups\":[\"system:serviceaccounts\","
+		"\"system:serviceaccounts:default\","
+		"\"system:authenticated\"],\"extra\":{"
+		"\"authentication.kubernetes.io/credential-id\":[\"JTI="));
 	free(r.body);
 	/* Expired: 401 with the generic body. */
 	advance(f, 3600 + 61);
@@ -674,7 +681,8 @@ test_tokens_review_success_and_failure_shapes(void **state)
 		"{\"kind\":\"TokenReview\",\"apiVersion\":"
 		"\"authentication.k8s.io/v1\",\"metadata\":{"
 		"\"creationTimestamp\":null},\"spec\":{\"token\":\"T\","
-		"\"audiences\":[\"" ISS "\"]},\"status\":{\"authenticated\":true,"
+		"\"audiences\":[\"" ISS
+		"\"]},\"status\":{\"authenticated\":true,"
 		"\"user\":{\"username\":"
 		"\"system:serviceaccount:production:" SA "\",\"uid\":\"%s\","
 		"\"groups\":[\"system:serviceaccounts\","
@@ -691,20 +699,20 @@ test_tokens_review_success_and_failure_shapes(void **state)
 	assert_string_equal(resp, want);
 	free(resp);
 	resp = review(f, "garbage", NULL);
-	assert_string_equal(
-		resp, "{\"kind\":\"TokenReview\",\"apiVersion\":"
-		      "\"authentication.k8s.io/v1\",\"metadata\":{"
-		      "\"creationTimestamp\":null},\"spec\":{\"token\":"
-		      "\"garbage\"},\"status\":{\"user\":{},\"error\":"
-		      "\"invalid bearer token\"}}\n");
+	assert_string_equal(resp,
+	                    "{\"kind\":\"TokenReview\",\"apiVersion\":"
+	                    "\"authentication.k8s.io/v1\",\"metadata\":{"
+	                    "\"creationTimestamp\":null},\"spec\":{\"token\":"
+	                    "\"garbage\"},\"status\":{\"user\":{},\"error\":"
+	                    "\"invalid bearer token\"}}\n");
 	free(resp);
 	/* The admin token, as the static token authenticator. */
 	resp = review(f, f->admin, NULL);
-	assert_non_null(strstr(
-		resp, "\"status\":{\"authenticated\":true,\"user\":{"
-		      "\"username\":\"mockapi-admin\",\"groups\":["
-		      "\"system:masters\",\"system:authenticated\"]},"
-		      "\"audiences\":[\"" ISS "\"]}}\n"));
+	assert_non_null(strstr(resp,
+	                       "\"status\":{\"authenticated\":true,\"user\":{"
+	                       "\"username\":\"mockapi-admin\",\"groups\":["
+	                       "\"system:masters\",\"system:authenticated\"]},"
+	                       "\"audiences\":[\"" ISS "\"]}}\n"));
 	free(resp);
 	free(payload);
 	free(jti);
@@ -771,9 +779,9 @@ tampered(const char *tok)
 	char *out;
 	size_t n;
 
-	assert_int_equal(mapi_b64url_decode(p1, (size_t)(p2 - p1), &payload,
-	                                    &plen),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_b64url_decode(p1, (size_t)(p2 - p1), &payload, &plen),
+		MAPI_OK);
 	c = cJSON_Parse((const char *)payload);
 	assert_non_null(c);
 	cJSON_ReplaceItemInObject(c, "jti",
@@ -929,8 +937,7 @@ test_tokens_review_needs_auth_delegator(void **state)
 		      "\"authentication.k8s.io\",\"kind\":\"tokenreviews\"},"
 		      "\"code\":403}\n");
 	free(b);
-	b = post(f,
-	         "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+	b = post(f, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
 	         f->admin,
 	         "{\"metadata\":{\"name\":\"reviewer\"},\"roleRef\":{"
 	         "\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":"
@@ -961,14 +968,15 @@ test_tokens_access_reviews(void **state)
 	         "\"default\",\"verb\":\"list\",\"resource\":\"pods\"}}}",
 	         201);
 	assert_string_equal(
-		b, "{\"kind\":\"SelfSubjectAccessReview\",\"apiVersion\":"
-		   "\"authorization.k8s.io/v1\",\"metadata\":{"
-		   "\"creationTimestamp\":null},\"spec\":{\"resourceAttributes\":"
-		   "{\"namespace\":\"default\",\"verb\":\"list\",\"resource\":"
-		   "\"pods\"}},\"status\":{\"allowed\":true,\"reason\":\"RBAC: "
-		   "allowed by ClusterRoleBinding \\\"cluster-admin\\\" of "
-		   "ClusterRole \\\"cluster-admin\\\" to Group "
-		   "\\\"system:masters\\\"\"}}\n");
+		b,
+		"{\"kind\":\"SelfSubjectAccessReview\",\"apiVersion\":"
+		"\"authorization.k8s.io/v1\",\"metadata\":{"
+		"\"creationTimestamp\":null},\"spec\":{\"resourceAttributes\":"
+		"{\"namespace\":\"default\",\"verb\":\"list\",\"resource\":"
+		"\"pods\"}},\"status\":{\"allowed\":true,\"reason\":\"RBAC: "
+		"allowed by ClusterRoleBinding \\\"cluster-admin\\\" of "
+		"ClusterRole \\\"cluster-admin\\\" to Group "
+		"\\\"system:masters\\\"\"}}\n");
 	free(b);
 	b = post(f, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
 	         tok,
@@ -1039,7 +1047,8 @@ test_tokens_oidc_discovery_is_public(void **state)
 	               "\"id_token_signing_alg_values_supported\":[\"RS256\"]}",
 	               mapi_server_port(f->server));
 	assert_string_equal(r.body, want);
-	assert_non_null(strstr(r.headers, "Content-Type: application/json\r\n"));
+	assert_non_null(
+		strstr(r.headers, "Content-Type: application/json\r\n"));
 	assert_non_null(strstr(r.headers, "Cache-Control: public, "
 	                                  "max-age=3600\r\n"));
 	free(r.body);
@@ -1048,8 +1057,9 @@ test_tokens_oidc_discovery_is_public(void **state)
 	assert_int_equal(mapi_keyset_jwks(mapi_server_keyset(f->server), &jwks),
 	                 MAPI_OK);
 	assert_string_equal(r.body, jwks);
-	assert_true(strncmp(r.body, "{\"keys\":[{\"use\":\"sig\",\"kty\":"
-	                            "\"RSA\",\"kid\":\"",
+	assert_true(strncmp(r.body,
+	                    "{\"keys\":[{\"use\":\"sig\",\"kty\":"
+	                    "\"RSA\",\"kid\":\"",
 	                    40) == 0);
 	assert_non_null(strstr(r.headers, "Content-Type: "
 	                                  "application/jwk-set+json\r\n"));
@@ -1076,11 +1086,10 @@ test_tokens_legacy_secret_token(void **state)
 	char *resp;
 	cJSON *o = cJSON_Parse(b);
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
-	const char *uid_ann = cJSON_GetStringValue(
-		cJSON_GetObjectItemCaseSensitive(
+	const char *uid_ann =
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 			cJSON_GetObjectItemCaseSensitive(
-				cJSON_GetObjectItemCaseSensitive(o,
-			                                         "metadata"),
+				cJSON_GetObjectItemCaseSensitive(o, "metadata"),
 				"annotations"),
 			"kubernetes.io/service-account.uid"));
 

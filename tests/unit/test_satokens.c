@@ -48,9 +48,8 @@ setup(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(mapi_clock_new_system(&f->clock), MAPI_OK);
-	assert_int_equal(mapi_clock_apply_spec(f->clock,
-	                                       "frozen:2025-06-01T10:00:00Z",
-	                                       NULL),
+	assert_int_equal(mapi_clock_apply_spec(
+				 f->clock, "frozen:2025-06-01T10:00:00Z", NULL),
 	                 MAPI_OK);
 	assert_int_equal(mapi_store_new(f->clock, NULL, &f->store), MAPI_OK);
 	assert_int_equal(mapi_fixtures_load_default(f->store, f->clock, NULL),
@@ -117,9 +116,8 @@ test_satokens_authenticates_and_adds_the_authenticated_group(void **state)
 	issue(f, f->sat, &is);
 	assert_int_equal(mapi_satokens_validate(is.token, &id, &d, f->sat),
 	                 MAPI_OK);
-	assert_string_equal(id.username,
-	                    "system:serviceaccount:production:"
-	                    "app-service-account");
+	assert_string_equal(id.username, "system:serviceaccount:production:"
+	                                 "app-service-account");
 	assert_int_equal(id.n_groups, 3);
 	assert_string_equal(id.groups[2], "system:authenticated");
 	assert_int_equal(id.n_extra, 1);
@@ -153,9 +151,9 @@ test_satokens_caches_success_for_ten_mock_seconds(void **state)
 	assert_int_equal(mapi_store_delete(f->store, &r, 0, NULL, NULL, NULL),
 	                 MAPI_OK);
 	/* Cached for the same audiences, not for another list. */
-	assert_int_equal(mapi_clock_advance_ns(f->clock,
-	                                       INT64_C(9999) * 1000000),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_clock_advance_ns(f->clock, INT64_C(9999) * 1000000),
+		MAPI_OK);
 	assert_int_equal(mapi_satokens_review(f->sat, is.token,
 	                                      strlen(is.token), NULL, 0, &rv),
 	                 MAPI_OK);
@@ -165,9 +163,8 @@ test_satokens_caches_success_for_ten_mock_seconds(void **state)
 	                                      strlen(is.token), &aud, 1, &rv),
 	                 MAPI_OK);
 	assert_false(rv.authenticated);
-	assert_string_equal(rv.error,
-	                    "[invalid bearer token, serviceaccounts "
-	                    "\"app-service-account\" not found]");
+	assert_string_equal(rv.error, "[invalid bearer token, serviceaccounts "
+	                              "\"app-service-account\" not found]");
 	mapi_satokens_review_clear(&rv);
 	/* Expired from the cache after 10 s; the failure is not cached. */
 	assert_int_equal(mapi_clock_advance_ns(f->clock, 1000000), MAPI_OK);
@@ -208,27 +205,27 @@ test_satokens_config_errors(void **state)
 	struct mapi_diag d = { 0 };
 
 	c.api_audiences = ",,";
-	assert_int_equal(mapi_satokens_new(&c, f->keyset, f->store, f->clock,
-	                                   &s, &d),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_satokens_new(&c, f->keyset, f->store, f->clock, &s, &d),
+		MAPI_EINVAL);
 	assert_string_equal(d.msg, "--api-audiences: empty list");
 	c = default_cfg;
 	c.min_ttl = 0;
 	c.default_ttl = 0;
 	c.max_ttl = 60; /* below the 10 min minimum */
-	assert_int_equal(mapi_satokens_new(&c, f->keyset, f->store, f->clock,
-	                                   &s, &d),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_satokens_new(&c, f->keyset, f->store, f->clock, &s, &d),
+		MAPI_EINVAL);
 	assert_ptr_equal(s, (struct mapi_satokens *)0x1);
 	c = default_cfg;
 	c.api_audiences = "a,,b";
-	assert_int_equal(mapi_satokens_new(&c, f->keyset, f->store, f->clock,
-	                                   &s, &d),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_satokens_new(&c, f->keyset, f->store, f->clock, &s, &d),
+		MAPI_OK);
 	{
 		size_t n = 0;
-		const char *const *v = mapi_tokens_api_audiences(
-			mapi_satokens_tokens(s), &n);
+		const char *const *v =
+			mapi_tokens_api_audiences(mapi_satokens_tokens(s), &n);
 
 		assert_int_equal(n, 2);
 		assert_string_equal(v[0], "a");
@@ -252,8 +249,8 @@ test_satokens_hmac_matches_rfc4231(void **state)
 	uint8_t out[MAPI_JWT_HMAC_LEN];
 
 	(void)state;
-	assert_int_equal(mapi_jwt_hmac_sha256((const uint8_t *)"Jefe", 4,
-	                                      parts, lens, 2, out),
+	assert_int_equal(mapi_jwt_hmac_sha256((const uint8_t *)"Jefe", 4, parts,
+	                                      lens, 2, out),
 	                 MAPI_OK);
 	assert_memory_equal(out, want, sizeof(want));
 }
@@ -266,10 +263,10 @@ main(int argc, char **argv)
 			test_satokens_authenticates_and_adds_the_authenticated_group,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_satokens_caches_success_for_ten_mock_seconds, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(test_satokens_seeded_jtis_repeat,
-		                                setup, teardown),
+			test_satokens_caches_success_for_ten_mock_seconds,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_satokens_seeded_jtis_repeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_satokens_config_errors,
 		                                setup, teardown),
 		cmocka_unit_test(test_satokens_hmac_matches_rfc4231),
