@@ -27,19 +27,28 @@ apply_one(enum mapi_patch_type type, const cJSON *target, const cJSON *patch)
 {
 	struct mapi_diag diag = { 0 };
 	cJSON *work = cJSON_Duplicate(target, true);
+	char *orig = cJSON_PrintUnformatted(target);
 	cJSON *before;
 	char *text;
 	cJSON *reparsed;
 
-	FUZZ_CHECK(work != NULL);
+	FUZZ_CHECK(work != NULL && orig != NULL);
 	before = work;
 	if (mapi_patch_apply(type, &work, patch, &diag) != MAPI_OK) {
+		/*
+		 * Compared as text: cJSON_Compare() calls two equal objects
+		 * with a duplicate key different.
+		 */
 		FUZZ_CHECK(work == before);
-		FUZZ_CHECK(cJSON_Compare(work, target, true));
+		text = cJSON_PrintUnformatted(work);
+		FUZZ_CHECK(text != NULL && strcmp(text, orig) == 0);
 		FUZZ_CHECK(memchr(diag.msg, '\0', sizeof(diag.msg)) != NULL);
+		cJSON_free(text);
+		cJSON_free(orig);
 		cJSON_Delete(work);
 		return;
 	}
+	cJSON_free(orig);
 	FUZZ_CHECK(work != NULL);
 	text = cJSON_PrintUnformatted(work);
 	FUZZ_CHECK(text != NULL);
