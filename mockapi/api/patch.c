@@ -18,8 +18,8 @@
  * AccumulatedCopySizeLimit). Without the second, each copy of the root
  * into itself doubles the document.
  */
-#define MAX_JSON_PATCH_OPS   10000
-#define MAX_JSON_PATCH_COPY  ((size_t)3 * 1024 * 1024)
+#define MAX_JSON_PATCH_OPS  10000
+#define MAX_JSON_PATCH_COPY ((size_t)3 * 1024 * 1024)
 
 /* patchMergeKey of the list fields upstream declares, by field name. */
 static const struct {
@@ -696,10 +696,11 @@ json_patch(cJSON *doc, const cJSON *ops, struct mapi_diag *diag)
 	}
 	nops = cJSON_GetArraySize(ops);
 	if (nops > MAX_JSON_PATCH_OPS) {
-		mapi_diag_set(diag,
-		              "The allowed maximum operations in a JSON patch is "
-		              "%d, got %d",
-		              MAX_JSON_PATCH_OPS, nops);
+		mapi_diag_set(
+			diag,
+			"The allowed maximum operations in a JSON patch is "
+			"%d, got %d",
+			MAX_JSON_PATCH_OPS, nops);
 		return MAPI_ETOOLARGE;
 	}
 	cJSON_ArrayForEach(op, ops) {

@@ -7,9 +7,8 @@
  *     length is mapi_b64url_encoded_len();
  *   - the alg name table round-trips.
  */
-#include "fuzz.h"
-
 #include "auth/jose.h"
+#include "fuzz.h"
 
 static void
 roundtrip_text(const uint8_t *data, size_t size)

@@ -9,11 +9,10 @@
  *     keys and Go's number and string forms are stable once invalid UTF-8
  *     has become \ufffd in round one).
  */
-#include "fuzz.h"
-
 #include <cjson/cJSON.h>
 
 #include "auth/jwt.h"
+#include "fuzz.h"
 
 static bool
 has_duplicate_keys(const cJSON *v)

@@ -7,7 +7,6 @@
  * same second; a spec that fails leaves the clock unchanged.
  */
 #include "fuzz.h"
-
 #include "sim/clock.h"
 
 static int64_t

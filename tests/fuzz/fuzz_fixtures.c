@@ -7,10 +7,9 @@
  * trip (mapi_store_dump -> mapi_store_load into another store ->
  * mapi_store_dump prints the same document, resourceVersion included).
  */
-#include "fuzz.h"
-
 #include <cjson/cJSON.h>
 
+#include "fuzz.h"
 #include "sim/clock.h"
 #include "state/fixtures.h"
 #include "state/store.h"

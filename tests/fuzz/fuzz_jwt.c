@@ -10,12 +10,11 @@
  * The two public keys are loaded once in LLVMFuzzerInitialize and only read
  * afterwards (the one piece of file-scope state, as libFuzzer requires).
  */
-#include "fuzz.h"
-
 #include <cjson/cJSON.h>
 
 #include "auth/jwt.h"
 #include "auth/keys.h"
+#include "fuzz.h"
 
 static struct mapi_key *rsa_key;
 static struct mapi_key *ec_key;

@@ -5,11 +5,10 @@
  * RS256 or ES256, its JWK is JSON, and its public PEM parses back into a
  * public key with the same kid.
  */
-#include "fuzz.h"
-
 #include <cjson/cJSON.h>
 
 #include "auth/keys.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -11,11 +11,10 @@
  * failure nothing is returned and diag is a NUL-terminated line.
  */
 #define _GNU_SOURCE
-#include "fuzz.h"
-
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "saclient.h"
 
 static int memfd = -1;
@@ -57,8 +56,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	FUZZ_CHECK(ftruncate(memfd, 0) == 0);
-	FUZZ_CHECK(size == 0 ||
-	           pwrite(memfd, data, size, 0) == (ssize_t)size);
+	FUZZ_CHECK(size == 0 || pwrite(memfd, data, size, 0) == (ssize_t)size);
 	load(NULL, NULL);
 	load("ctx", "ns");
 	return 0;

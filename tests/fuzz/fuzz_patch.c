@@ -8,11 +8,10 @@
  * (patch.h): on error the target is untouched (same pointer, same
  * content); on MAPI_OK it is still a JSON value that prints and parses.
  */
-#include "fuzz.h"
-
 #include <cjson/cJSON.h>
 
 #include "api/patch.h"
+#include "fuzz.h"
 
 static const char default_target[] =
 	"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","

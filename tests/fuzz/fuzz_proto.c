@@ -6,10 +6,9 @@
  * prints; otherwise nothing is returned and the error is one the header
  * lists.
  */
-#include "fuzz.h"
-
 #include <cjson/cJSON.h>
 
+#include "fuzz.h"
 #include "server/proto.h"
 
 int
@@ -26,13 +25,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(err == MAPI_EINVAL || err == MAPI_EMEDIATYPE ||
 		           err == MAPI_ETOOLARGE || err == MAPI_ENOMEM);
 		FUZZ_CHECK(memchr(diag.msg, '\0', sizeof(diag.msg)) != NULL);
-		FUZZ_CHECK(memchr(diag.field, '\0', sizeof(diag.field)) != NULL);
+		FUZZ_CHECK(memchr(diag.field, '\0', sizeof(diag.field)) !=
+		           NULL);
 		FUZZ_CHECK(diag.offset <= size);
 		return 0;
 	}
 	FUZZ_CHECK(cJSON_IsObject(obj));
-	FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
-		obj, "apiVersion")));
+	FUZZ_CHECK(cJSON_IsString(
+		cJSON_GetObjectItemCaseSensitive(obj, "apiVersion")));
 	FUZZ_CHECK(
 		cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, "kind")));
 	text = cJSON_PrintUnformatted(obj);

@@ -9,10 +9,9 @@
  * Properties: a failed parse returns no selector and a NUL-terminated
  * message; matching never fails; the empty selector matches everything.
  */
-#include "fuzz.h"
-
 #include <cjson/cJSON.h>
 
+#include "fuzz.h"
 #include "state/selector.h"
 
 #define MAX_PAIRS 32
@@ -41,8 +40,11 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const supported[] = {
-		"metadata.name", "metadata.namespace", "spec.nodeName",
-		"status.phase", NULL,
+		"metadata.name",
+		"metadata.namespace",
+		"spec.nodeName",
+		"status.phase",
+		NULL,
 	};
 	char *text = fuzz_strndup(data, size);
 	char *rest = strchr(text, '\n');
@@ -72,7 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (cJSON_GetObjectItemCaseSensitive(labels, line) ==
 			    NULL) {
 				FUZZ_CHECK(cJSON_AddStringToObject(labels, line,
-				                                   eq + 1) != NULL);
+				                                   eq + 1) !=
+				           NULL);
 			}
 		}
 	}
@@ -88,8 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	memset(&diag, 0, sizeof(diag));
-	if (mapi_field_selector_parse(text, supported, &fs, &diag) ==
-	    MAPI_OK) {
+	if (mapi_field_selector_parse(text, supported, &fs, &diag) == MAPI_OK) {
 		(void)mapi_field_selector_matches(fs, get_field, &f);
 		mapi_field_selector_free(fs);
 	} else {

@@ -7,11 +7,10 @@
  * MAPI_FIELD_ERRORS_MAX; every formatted string is NUL-terminated within
  * its buffer.
  */
-#include "fuzz.h"
-
 #include <cjson/cJSON.h>
 
 #include "api/validate.h"
+#include "fuzz.h"
 
 static void
 check_errors(const struct mapi_field_errors *errs)
@@ -95,8 +94,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				kinds[i].group, kinds[i].resource);
 
 			memset(&errs, 0, sizeof(errs));
-			n = mapi_validate_object_meta(obj, rule,
-			                              kinds[i].namespaced, &errs);
+			n = mapi_validate_object_meta(
+				obj, rule, kinds[i].namespaced, &errs);
 			n += mapi_validate_kind(kinds[i].group,
 			                        kinds[i].resource, obj, &errs);
 			FUZZ_CHECK(errs.n <= n);
