@@ -11,6 +11,16 @@
 
 #define MAX_DEPTH 64
 
+/*
+ * kube-apiserver's JSON patch bounds: at most 10000 operations
+ * (maxJSONPatchOperations), and "copy" may grow the document by at most
+ * 3 MiB in total (JSONPatchMaxCopyBytes, json-patch's
+ * AccumulatedCopySizeLimit). Without the second, each copy of the root
+ * into itself doubles the document.
+ */
+#define MAX_JSON_PATCH_OPS  10000
+#define MAX_JSON_PATCH_COPY ((size_t)3 * 1024 * 1024)
+
 /* patchMergeKey of the list fields upstream declares, by field name. */
 static const struct {
 	const char *field;
@@ -677,10 +687,21 @@ static enum mapi_err
 json_patch(cJSON *doc, const cJSON *ops, struct mapi_diag *diag)
 {
 	const cJSON *op;
+	size_t copied = 0;
+	int nops;
 
 	if (!cJSON_IsArray(ops)) {
 		mapi_diag_set(diag, "json patch must be an array of operations");
 		return MAPI_EINVAL;
+	}
+	nops = cJSON_GetArraySize(ops);
+	if (nops > MAX_JSON_PATCH_OPS) {
+		mapi_diag_set(
+			diag,
+			"The allowed maximum operations in a JSON patch is "
+			"%d, got %d",
+			MAX_JSON_PATCH_OPS, nops);
+		return MAPI_ETOOLARGE;
 	}
 	cJSON_ArrayForEach(op, ops) {
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(op, "op");
@@ -735,6 +756,26 @@ json_patch(cJSON *doc, const cJSON *ops, struct mapi_diag *diag)
 			    get_at(fparent, ftok) == NULL) {
 				mapi_diag_set(diag, "doc is missing from path");
 				return MAPI_EINVAL;
+			}
+			if (strcmp(o->valuestring, "copy") == 0) {
+				char *text = cJSON_PrintUnformatted(
+					get_at(fparent, ftok));
+
+				if (text == NULL) {
+					return MAPI_ENOMEM;
+				}
+				copied += strlen(text);
+				cJSON_free(text);
+				if (copied > MAX_JSON_PATCH_COPY) {
+					mapi_diag_set(
+						diag,
+						"Unable to complete the copy, "
+						"the accumulated size increase "
+						"of copy is %zu, exceeding the "
+						"limit %zu",
+						copied, MAX_JSON_PATCH_COPY);
+					return MAPI_ETOOLARGE;
+				}
 			}
 			v = strcmp(o->valuestring, "move") == 0
 			            ? detach_at(fparent, ftok)

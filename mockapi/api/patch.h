@@ -20,7 +20,9 @@
  * Thread safety: pure; safe from any thread.
  * Errors: MAPI_EINVAL with diag for a malformed patch (not an object, bad
  *   JSON-patch op, failed "test"), MAPI_EMEDIATYPE for an unknown patch
- *   content type, MAPI_ENOMEM.
+ *   content type, MAPI_ETOOLARGE (kube-apiserver's texts in diag) for a
+ *   JSON patch of more than 10000 operations or whose "copy" operations
+ *   add more than 3 MiB in total, MAPI_ENOMEM.
  */
 
 #include "errors.h"

@@ -224,6 +224,17 @@ validate_labels(const cJSON *labels, struct mapi_field_errors *errs)
 {
 	const cJSON *l;
 
+	if (labels == NULL || cJSON_IsNull(labels)) {
+		return;
+	}
+	if (!cJSON_IsObject(labels)) {
+		/* An array's elements have no key (l->string is NULL). */
+		mapi_field_errors_add(errs, MAPI_FIELD_INVALID,
+		                      "metadata.labels", NULL,
+		                      "must be a map of string keys to string "
+		                      "values");
+		return;
+	}
 	cJSON_ArrayForEach(l, labels) {
 		const char *key = l->string;
 		const char *slash = strrchr(key, '/');

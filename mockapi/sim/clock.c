@@ -563,6 +563,11 @@ mapi_time_parse_rfc3339(const char *text, int64_t *out_ns)
 	}
 	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
 	    (oh * 3600 + om * 60);
+	/* Years 0000..9999 parse, but only 1677..2262 fit in int64 ns. */
+	if (t < INT64_MIN / MAPI_NS_PER_SEC ||
+	    t > (INT64_MAX - frac) / MAPI_NS_PER_SEC) {
+		return MAPI_EINVAL;
+	}
 	*out_ns = t * MAPI_NS_PER_SEC + frac;
 	return MAPI_OK;
 }

@@ -127,8 +127,9 @@ bool mapi_time_format_rfc3339(int64_t t, char *buf, size_t len);
 
 /*
  * Parses RFC 3339 ("2006-01-02T15:04:05Z", optional fraction, "Z" or
- * "+hh:mm"/"-hh:mm") into ns since the epoch. MAPI_EINVAL on bad input;
- * *out_ns unchanged.
+ * "+hh:mm"/"-hh:mm") into ns since the epoch. MAPI_EINVAL on bad input
+ * and on times int64 ns cannot hold (before 1677-09-21T00:12:44Z or after
+ * 2262-04-11T23:47:16.854775807Z); *out_ns unchanged.
  */
 MAPI_NODISCARD enum mapi_err mapi_time_parse_rfc3339(const char *text,
                                                      int64_t *out_ns);

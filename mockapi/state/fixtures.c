@@ -161,6 +161,8 @@ load_object(struct mapi_store *store, const char *now, const char *name,
 	if (err == MAPI_OK) {
 		err = subst_now(obj, now, 0);
 	}
+	/* subst_now may have replaced (freed) the name string itself. */
+	ref.name = mapi_json_get_string(meta, "name");
 	if (err != MAPI_OK) {
 		mapi_diag_set(diag, "%s%s \"%s\": nested too deeply", at,
 		              ki->kind, ref.name);

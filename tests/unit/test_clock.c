@@ -248,6 +248,25 @@ test_clock_rfc3339_round_trip_and_rejects(void **state)
 	assert_int_equal(mapi_time_parse_rfc3339("2025-06-01T10:00:00Zjunk",
 	                                         &ns),
 	                 MAPI_EINVAL);
+	/* Found by fuzz_clock: years outside int64 ns overflowed (UB). */
+	ns = 7;
+	assert_int_equal(mapi_time_parse_rfc3339("3024-02-29T23:59:60Z", &ns),
+	                 MAPI_EINVAL);
+	assert_int_equal(mapi_time_parse_rfc3339("0001-01-01T00:00:00Z", &ns),
+	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_time_parse_rfc3339("2262-04-11T23:47:16.854775808Z", &ns),
+		MAPI_EINVAL);
+	assert_int_equal(ns, 7);
+	assert_int_equal(
+		mapi_time_parse_rfc3339("2262-04-11T23:47:16.854775807Z", &ns),
+		MAPI_OK);
+	assert_int_equal(ns, INT64_MAX);
+	assert_int_equal(mapi_time_parse_rfc3339("1677-09-21T00:12:44Z", &ns),
+	                 MAPI_OK);
+	assert_int_equal(ns, INT64_C(-9223372036) * MAPI_NS_PER_SEC);
+	assert_int_equal(mapi_time_parse_rfc3339("1677-09-21T00:12:43Z", &ns),
+	                 MAPI_EINVAL);
 }
 
 /* Readers on other threads never see a torn state while a writer works. */

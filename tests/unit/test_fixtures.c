@@ -210,6 +210,24 @@ test_fixtures_directory_in_sorted_order(void **state)
 	cJSON_Delete(b);
 }
 
+/* Found by fuzz_fixtures: a "${now}" name was used after being replaced. */
+static void
+test_fixtures_now_substituted_in_name(void **state)
+{
+	static const char text[] =
+		"{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"${now}\"}}";
+	struct fixture *f = *state;
+	cJSON *o;
+
+	assert_int_equal(mapi_fixtures_load_buffer(f->store, f->clock, "n.json",
+	                                           text, strlen(text), NULL),
+	                 MAPI_OK);
+	o = get(f, "", "configmaps", "default", "2023-11-14T22:13:20Z");
+	assert_string_equal(mapi_json_get_path_string(o, "metadata.name"),
+	                    "2023-11-14T22:13:20Z");
+	cJSON_Delete(o);
+}
+
 static void
 test_fixtures_bad_input_names_file_and_item(void **state)
 {
@@ -308,6 +326,7 @@ main(int argc, char **argv)
 		T(test_fixtures_default_cluster_has_required_objects),
 		T(test_fixtures_list_file_and_kinds),
 		T(test_fixtures_directory_in_sorted_order),
+		T(test_fixtures_now_substituted_in_name),
 		T(test_fixtures_bad_input_names_file_and_item),
 		T(test_fixtures_missing_path),
 		T(test_fixtures_shipped_file_matches_compiled_in),

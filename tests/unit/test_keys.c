@@ -555,6 +555,35 @@ test_keys_save_private_refuses_public_and_missing_dir(void **state)
 	mapi_key_unref(priv);
 }
 
+/*
+ * Found by fuzz_keys: an RSA public key whose (mutated) modulus has a
+ * factor Miller-Rabin may reveal was accepted or refused at random
+ * (OpenSSL's public check uses random bases). Parsing is deterministic now.
+ */
+static void
+test_keys_parse_rsa_public_key_is_deterministic(void **state)
+{
+	char *path = th_fixture_path(
+		"fuzz/keys/regressions/rsa-public-modulus-random-check");
+	size_t len = 0;
+	char *pem = th_read_file(path, &len);
+	int i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++) {
+		struct mapi_key *key = NULL;
+		struct mapi_diag diag = { 0 };
+
+		if (mapi_key_parse_pem(pem, len, &key, &diag) != MAPI_OK) {
+			fail_msg("parse %d failed: %s", i, diag.msg);
+		}
+		assert_false(mapi_key_is_private(key));
+		mapi_key_unref(key);
+	}
+	free(pem);
+	free(path);
+}
+
 static void
 test_keys_ref_outlives_keyset(void **state)
 {
@@ -984,6 +1013,7 @@ main(int argc, char **argv)
 		T(test_keys_load_file_reports_missing_file),
 		T(test_keys_save_private_is_0600_atomic_and_reloads),
 		T(test_keys_save_private_refuses_public_and_missing_dir),
+		T(test_keys_parse_rsa_public_key_is_deterministic),
 		T(test_keys_ref_outlives_keyset),
 		T(test_keyset_rotation_keeps_previous_key_for_verification),
 		T(test_keyset_public_copy_upgraded_by_private_activation),

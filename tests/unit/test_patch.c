@@ -194,6 +194,66 @@ test_patch_rejects_deep_nesting(void **state)
 	cJSON_Delete(target);
 }
 
+/*
+ * Found by fuzzing api/patch: "copy" of the document into itself doubles
+ * it, so 40 operations (2 KB) asked for 2^40 times the target's memory.
+ * Like kube-apiserver, copies may add at most 3 MiB and a patch may hold
+ * at most 10000 operations; both fail with the target unchanged.
+ */
+static void
+test_patch_json_patch_bounds_copy_and_ops(void **state)
+{
+	static const char big[] = "{\"spec\":{\"s\":\"0123456789abcdef\"}}";
+	cJSON *target = cJSON_Parse(big);
+	cJSON *ops = cJSON_CreateArray();
+	struct mapi_diag diag = { 0 };
+	char *got;
+	int i;
+
+	(void)state;
+	assert_non_null(target);
+	assert_non_null(ops);
+	for (i = 0; i < 40; i++) {
+		cJSON *op = cJSON_CreateObject();
+		char path[32];
+
+		assert_non_null(op);
+		(void)snprintf(path, sizeof(path), "/spec/x%d", i);
+		assert_non_null(cJSON_AddStringToObject(op, "op", "copy"));
+		assert_non_null(cJSON_AddStringToObject(op, "from", "/spec"));
+		assert_non_null(cJSON_AddStringToObject(op, "path", path));
+		assert_true(cJSON_AddItemToArray(ops, op));
+	}
+	assert_int_equal(mapi_patch_apply(MAPI_PATCH_JSON, &target, ops, &diag),
+	                 MAPI_ETOOLARGE);
+	assert_non_null(strstr(diag.msg, "Unable to complete the copy, the "
+	                                 "accumulated size increase of copy "
+	                                 "is "));
+	assert_non_null(strstr(diag.msg, ", exceeding the limit 3145728"));
+	got = cJSON_PrintUnformatted(target);
+	assert_string_equal(got, big);
+	free(got);
+	cJSON_Delete(ops);
+
+	ops = cJSON_CreateArray();
+	assert_non_null(ops);
+	for (i = 0; i < 10001; i++) {
+		cJSON *op = cJSON_CreateObject();
+
+		assert_non_null(op);
+		assert_non_null(cJSON_AddStringToObject(op, "op", "test"));
+		assert_non_null(cJSON_AddStringToObject(op, "path", "/spec"));
+		assert_true(cJSON_AddItemToArray(ops, op));
+	}
+	memset(&diag, 0, sizeof(diag));
+	assert_int_equal(mapi_patch_apply(MAPI_PATCH_JSON, &target, ops, &diag),
+	                 MAPI_ETOOLARGE);
+	assert_string_equal(diag.msg, "The allowed maximum operations in a "
+	                              "JSON patch is 10000, got 10001");
+	cJSON_Delete(ops);
+	cJSON_Delete(target);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -201,6 +261,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_patch_table),
 		cmocka_unit_test(test_patch_content_types),
 		cmocka_unit_test(test_patch_rejects_deep_nesting),
+		cmocka_unit_test(test_patch_json_patch_bounds_copy_and_ops),
 	};
 
 	if (argc > 1) {

@@ -760,8 +760,8 @@ test_store_watch_selector_transitions(void **state)
 	struct mapi_watch_event *ev = NULL;
 	static const char *bodies[] = {
 		"{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"web\"}}}",
-		"{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"web\"},"
-		"\"annotations\":{\"x\":\"y\"}}}",
+		("{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"web\"},"
+		 "\"annotations\":{\"x\":\"y\"}}}"),
 		"{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"db\"}}}",
 	};
 	static const enum mapi_watch_type want[] = {

@@ -180,6 +180,13 @@ test_validate_object_meta_and_kinds(void **state)
 		  "end with an alphanumeric character (e.g. 'MyValue',  or "
 		  "'my_value',  or '12345', regex used for validation is "
 		  "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')" },
+		/* Found by fuzz_validate: array labels crashed (NULL key). */
+		{ "{\"metadata\":{\"name\":\"x\",\"labels\":[{\"a\":\"b\"}]}}",
+		  "", "serviceaccounts",
+		  "Pod \"x\" is invalid: metadata.labels: Invalid value: must "
+		  "be a map of string keys to string values" },
+		{ "{\"metadata\":{\"name\":\"x\",\"labels\":null}}", "",
+		  "serviceaccounts", NULL },
 		{ "{\"metadata\":{\"name\":\"b\"},\"roleRef\":{\"kind\":"
 		  "\"ClusterRole\",\"name\":\"view\"},\"subjects\":[{\"kind\":"
 		  "\"User\",\"name\":\"u\"}]}",
