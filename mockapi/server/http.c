@@ -619,7 +619,11 @@ on_mhd_error(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	/* http.c is the request-log adapter; MHD's own errors go to stderr. */
 	fputs("mockapi: http: ", stderr);
+	/* MHD's own format strings (MHD_OPTION_EXTERNAL_LOGGER). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	vfprintf(stderr, fmt, ap);
+#pragma GCC diagnostic pop
 }
 
 /* Binds and listens; returns the fd or -1 with diag set. */

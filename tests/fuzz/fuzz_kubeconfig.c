@@ -35,7 +35,9 @@ static void
 load(const char *context, const char *ns)
 {
 	struct sac_config *c = NULL;
-	struct sac_diag diag = { { 0 } };
+	struct sac_diag diag;
+
+	memset(&diag, 0, sizeof(diag));
 	enum sac_err err;
 
 	err = sac_config_kubeconfig(memfd_path, context, ns, &c, &diag);

@@ -2,45 +2,46 @@
 /*
  * fuzz_validate: api/validate — names under every rule, and (when the
  * input is a JSON object) ObjectMeta and kind-specific checks for a few
- * resources, then every message formatter into small and exact buffers.
- * Properties: the error count matches what was returned and never exceeds
- * MAPI_FIELD_ERRORS_MAX; every formatted string is NUL-terminated within
- * its buffer.
+ * resources, then the 422 Status built from the errors. Properties: the
+ * error count matches what was returned and never exceeds
+ * MAPI_FIELD_ERRORS_MAX; every string is NUL-terminated within its buffer;
+ * the Status is valid JSON.
  */
 #include <cjson/cJSON.h>
 
 #include "api/validate.h"
+#include "server/http.h"
+#include "server/status.h"
 #include "fuzz.h"
 
 static void
 check_errors(const struct mapi_field_errors *errs)
 {
-	char big[2048];
-	char tiny[7];
+	struct mapi_field_error views[MAPI_FIELD_ERRORS_MAX];
+	struct mapi_response resp;
 	size_t i;
+	size_t n;
 
 	FUZZ_CHECK(errs->n <= MAPI_FIELD_ERRORS_MAX);
 	for (i = 0; i < errs->n; i++) {
-		const struct mapi_field_error *e = &errs->e[i];
+		const struct mapi_verr *e = &errs->e[i];
 
 		FUZZ_CHECK(memchr(e->field, '\0', sizeof(e->field)) != NULL);
 		FUZZ_CHECK(memchr(e->value, '\0', sizeof(e->value)) != NULL);
 		FUZZ_CHECK(memchr(e->detail, '\0', sizeof(e->detail)) != NULL);
-		FUZZ_CHECK(mapi_field_error_reason(e->type) != NULL);
-		mapi_field_error_format(e, big, sizeof(big));
-		FUZZ_CHECK(memchr(big, '\0', sizeof(big)) != NULL);
-		mapi_field_error_format(e, tiny, sizeof(tiny));
-		FUZZ_CHECK(memchr(tiny, '\0', sizeof(tiny)) != NULL);
-		mapi_field_error_body(e, big, sizeof(big));
-		FUZZ_CHECK(memchr(big, '\0', sizeof(big)) != NULL);
-		mapi_field_error_body(e, tiny, sizeof(tiny));
-		FUZZ_CHECK(memchr(tiny, '\0', sizeof(tiny)) != NULL);
 	}
-	mapi_field_errors_message(errs, "", "Pod", "p", big, sizeof(big));
-	FUZZ_CHECK(memchr(big, '\0', sizeof(big)) != NULL);
-	mapi_field_errors_message(errs, "rbac.authorization.k8s.io", "Role",
-	                          "r", tiny, sizeof(tiny));
-	FUZZ_CHECK(memchr(tiny, '\0', sizeof(tiny)) != NULL);
+	n = mapi_field_errors_view(errs, views);
+	FUZZ_CHECK(n == errs->n);
+	/* The 422 Status built from them is valid JSON. */
+	mapi_response_init(&resp);
+	if (mapi_status_invalid(&resp, "", "Pod", "p", views, n) == MAPI_OK) {
+		cJSON *st = cJSON_ParseWithLength(resp.body, resp.body_len);
+
+		FUZZ_CHECK(st != NULL);
+		FUZZ_CHECK(resp.code == 422);
+		cJSON_Delete(st);
+	}
+	mapi_response_fini(&resp);
 }
 
 int
