@@ -31,3 +31,32 @@ sac_version(void)
 {
 	return "0.1.0";
 }
+
+enum sac_exit
+sac_exit_code(enum sac_err err)
+{
+	switch (err) {
+	case SAC_OK:
+		return SAC_EXIT_OK;
+	case SAC_EINVAL:
+		return SAC_EXIT_USAGE;
+	case SAC_ECONFIG:
+	case SAC_EIO:
+		return SAC_EXIT_CONFIG;
+	case SAC_ENETWORK:
+	case SAC_ETLS:
+	case SAC_ETIMEOUT:
+		return SAC_EXIT_NETWORK;
+	case SAC_EAUTH:
+		return SAC_EXIT_AUTH;
+	case SAC_ETOKEN:
+		return SAC_EXIT_TOKEN;
+	case SAC_ENOMEM:
+	case SAC_EFORBIDDEN:
+	case SAC_ENOTFOUND:
+	case SAC_EHTTP:
+	case SAC_ERR_COUNT_:
+		break;
+	}
+	return SAC_EXIT_API;
+}

@@ -9,7 +9,8 @@
  * insecure_skip_tls_verify is set, which prints a warning on stderr.
  *
  * Ownership: the transport copies what it needs from the config.
- *   Responses are owned by the caller: sac_http_response_fini().
+ *   Responses (struct sac_http_response, saclient.h) are owned by the
+ *   caller: sac_http_response_fini().
  * Thread safety: one thread at a time per transport.
  * Errors: SAC_ENETWORK (connect/DNS/reset), SAC_ETLS (certificate or
  *   handshake; diag names curl's TLS error), SAC_ETIMEOUT, SAC_ENOMEM.
@@ -22,18 +23,9 @@
 
 struct sac_transport;
 
-struct sac_http_response {
-	long status;          /* HTTP status code */
-	char *body;           /* NUL-terminated, malloc'd */
-	size_t body_len;
-	long retry_after;     /* seconds from Retry-After, or -1 */
-	char content_type[128];
-	char warning[512];    /* the first Warning header's text, or "" */
-	long new_connections; /* connections opened for this request */
-};
 
 /* Bounds every request (connect + transfer) to timeout_ms (0: 30 s). */
-enum sac_err sac_transport_new(const struct sac_config *cfg, long timeout_ms,
+SAC_NODISCARD enum sac_err sac_transport_new(const struct sac_config *cfg, long timeout_ms,
                                struct sac_transport **out,
                                struct sac_diag *diag);
 
@@ -47,10 +39,9 @@ const char *sac_transport_server(const struct sac_transport *t);
  * optional bearer token (never logged), an optional body with its
  * Content-Type. Accept is application/json.
  */
-enum sac_err sac_transport_do(struct sac_transport *t, const char *method,
+SAC_NODISCARD enum sac_err sac_transport_do(struct sac_transport *t, const char *method,
                               const char *path, const char *bearer,
                               const char *content_type, const char *body,
                               size_t body_len, struct sac_http_response *out,
                               struct sac_diag *diag);
 
-void sac_http_response_fini(struct sac_http_response *r);
