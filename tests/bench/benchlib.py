@@ -266,6 +266,8 @@ def report(results, out_json, smoke):
                         else 'NO'
                 elif kind == 'value<=':
                     holds = 'yes' if val <= lim else 'NO'
+        if holds == 'yes' and r.get('errors') not in (None, '', '0'):
+            holds = 'NO (errors)'
         r['ratio'] = ratio
         r['holds'] = holds
         if val is None and not reason:
