@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "auth/authz.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,11 +10,29 @@
 
 #include <cjson/cJSON.h>
 
+/*
+ * The decision cache (only with a version function): a direct-mapped table
+ * of (attributes, version) -> (decision, reason). A slot is reused when its
+ * version is stale or another key hashes to it.
+ */
+#define DCACHE_SLOTS 256
+
+struct dslot {
+	char *key; /* serialised attributes; NULL = empty */
+	size_t key_len;
+	uint64_t version;
+	enum mapi_authz_decision decision;
+	char *reason;
+};
+
 struct mapi_authz {
 	enum mapi_authz_mode mode;
 	mapi_authz_list_fn *list_fn;
 	mapi_authz_get_fn *get_fn;
 	void *payload;
+	mapi_authz_version_fn *version_fn; /* NULL: no caching */
+	pthread_mutex_t lock;              /* guards slots */
+	struct dslot slots[DCACHE_SLOTS];
 };
 
 static const char *
@@ -764,14 +783,135 @@ mapi_authz_new(enum mapi_authz_mode mode, mapi_authz_list_fn *list_fn,
 	a->list_fn = list_fn;
 	a->get_fn = get_fn;
 	a->payload = payload;
+	if (pthread_mutex_init(&a->lock, NULL) != 0) {
+		free(a);
+		return MAPI_ENOMEM;
+	}
 	*out_authz = a;
 	return MAPI_OK;
 }
 
 void
+mapi_authz_set_version_fn(struct mapi_authz *authz, mapi_authz_version_fn *fn)
+{
+	pthread_mutex_lock(&authz->lock);
+	authz->version_fn = fn;
+	pthread_mutex_unlock(&authz->lock);
+	mapi_authz_flush(authz);
+}
+
+void
+mapi_authz_flush(struct mapi_authz *authz)
+{
+	size_t i;
+
+	if (authz == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&authz->lock);
+	for (i = 0; i < DCACHE_SLOTS; i++) {
+		free(authz->slots[i].key);
+		free(authz->slots[i].reason);
+		authz->slots[i].key = NULL;
+		authz->slots[i].reason = NULL;
+	}
+	pthread_mutex_unlock(&authz->lock);
+}
+
+void
 mapi_authz_free(struct mapi_authz *authz)
 {
+	if (authz == NULL) {
+		return;
+	}
+	mapi_authz_flush(authz);
+	(void)pthread_mutex_destroy(&authz->lock);
 	free(authz);
+}
+
+/* ---- decision cache ---- */
+
+/* Every attribute the decision depends on, NUL-separated, in w. */
+static void
+cache_key(const struct mapi_authz_attrs *attrs, struct wbuf *w)
+{
+	const char *parts[] = {
+		attrs->user,        attrs->verb,     attrs->ns,
+		attrs->api_group,   attrs->api_version, attrs->resource,
+		attrs->subresource, attrs->name,     attrs->path,
+	};
+	size_t i;
+
+	wb_puts(w, attrs->resource_request ? "R" : "N");
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		wb_puts(w, "\x1f");
+		wb_puts(w, nz(parts[i]));
+	}
+	for (i = 0; attrs->groups != NULL && i < attrs->ngroups; i++) {
+		wb_puts(w, "\x1e");
+		wb_puts(w, nz(attrs->groups[i]));
+	}
+}
+
+static size_t
+key_slot(const char *key, size_t len)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+	}
+	return (size_t)(h % DCACHE_SLOTS);
+}
+
+/* true and the outputs on a hit (reason copied if wanted). */
+static bool
+cache_get(struct mapi_authz *a, const char *key, size_t len, uint64_t ver,
+          enum mapi_authz_decision *out_decision, char **out_reason,
+          bool *oom)
+{
+	struct dslot *sl = &a->slots[key_slot(key, len)];
+	bool hit = false;
+
+	pthread_mutex_lock(&a->lock);
+	if (sl->key != NULL && sl->version == ver && sl->key_len == len &&
+	    memcmp(sl->key, key, len) == 0) {
+		hit = true;
+		*out_decision = sl->decision;
+		if (out_reason != NULL) {
+			*out_reason = strdup(sl->reason);
+			*oom = *out_reason == NULL;
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
+	return hit;
+}
+
+static void
+cache_put(struct mapi_authz *a, const char *key, size_t len, uint64_t ver,
+          enum mapi_authz_decision decision, const char *reason)
+{
+	struct dslot *sl = &a->slots[key_slot(key, len)];
+	char *k = malloc(len + 1);
+	char *r = strdup(reason);
+
+	if (k == NULL || r == NULL) {
+		free(k);
+		free(r);
+		return; /* a cache miss next time; nothing else */
+	}
+	memcpy(k, key, len);
+	k[len] = '\0';
+	pthread_mutex_lock(&a->lock);
+	free(sl->key);
+	free(sl->reason);
+	sl->key = k;
+	sl->key_len = len;
+	sl->version = ver;
+	sl->decision = decision;
+	sl->reason = r;
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* ---- check ---- */
@@ -796,9 +936,60 @@ check_visit(void *ctx, const struct source *src, const cJSON *rule)
 	return false;
 }
 
+static enum mapi_err
+check_uncached(struct mapi_authz *authz, const struct mapi_authz_attrs *attrs,
+               enum mapi_authz_decision *out_decision, char **out_reason);
+
 enum mapi_err
 mapi_authz_check(struct mapi_authz *authz, const struct mapi_authz_attrs *attrs,
                  enum mapi_authz_decision *out_decision, char **out_reason)
+{
+	struct wbuf key = { 0 };
+	enum mapi_authz_decision d = MAPI_AUTHZ_DENY;
+	mapi_authz_version_fn *vfn;
+	char *reason = NULL;
+	enum mapi_err err;
+	uint64_t ver;
+	bool oom = false;
+
+	if (authz == NULL || attrs == NULL || out_decision == NULL) {
+		return MAPI_EINVAL;
+	}
+	pthread_mutex_lock(&authz->lock);
+	vfn = authz->version_fn;
+	pthread_mutex_unlock(&authz->lock);
+	if (authz->mode != MAPI_AUTHZ_RBAC || vfn == NULL) {
+		return check_uncached(authz, attrs, out_decision, out_reason);
+	}
+	/* Read before evaluating: a change during it makes the entry stale. */
+	ver = vfn(authz->payload);
+	cache_key(attrs, &key);
+	if (key.oom) {
+		free(key.p);
+		return MAPI_ENOMEM;
+	}
+	if (cache_get(authz, key.p, key.len, ver, out_decision, out_reason,
+	              &oom)) {
+		free(key.p);
+		return oom ? MAPI_ENOMEM : MAPI_OK;
+	}
+	err = check_uncached(authz, attrs, &d, &reason);
+	if (err == MAPI_OK) {
+		cache_put(authz, key.p, key.len, ver, d, reason);
+		*out_decision = d;
+		if (out_reason != NULL) {
+			*out_reason = reason;
+			reason = NULL;
+		}
+	}
+	free(reason);
+	free(key.p);
+	return err;
+}
+
+static enum mapi_err
+check_uncached(struct mapi_authz *authz, const struct mapi_authz_attrs *attrs,
+               enum mapi_authz_decision *out_decision, char **out_reason)
 {
 	struct check_ctx c = { .attrs = attrs };
 	struct errlist errs = { 0 };

@@ -30,8 +30,9 @@
  * Ownership: every input is borrowed for the call. Objects handed out by the
  *   seam are owned by this module and freed with cJSON_Delete(). Strings and
  *   objects returned are fresh; the caller frees them (free(), cJSON_Delete()).
- * Thread safety: a struct mapi_authz is immutable after _new; checks may run
- *   from any thread at once, provided the seam callbacks are thread safe.
+ * Thread safety: a struct mapi_authz is immutable after _new except for the
+ *   optional decision cache (its own mutex); checks may run from any thread
+ *   at once, provided the seam callbacks are thread safe.
  * Errors: enum mapi_err; outputs are written only on MAPI_OK. A seam error
  *   other than MAPI_ENOTFOUND from get is returned as is.
  * Limits: work and reason length grow with the number of bindings and rules
@@ -40,6 +41,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "errors.h"
 
@@ -103,6 +105,27 @@ MAPI_NODISCARD enum mapi_err mapi_authz_new(enum mapi_authz_mode mode,
 
 /* Accepts NULL. */
 void mapi_authz_free(struct mapi_authz *authz);
+
+/*
+ * A number that changes whenever any RBAC object may have changed (the
+ * store's resourceVersion). Called once per check; must be thread safe.
+ */
+typedef uint64_t mapi_authz_version_fn(void *payload);
+
+/*
+ * Optional: with a version function, RBAC checks cache their decision and
+ * reason per (every attribute, version) in a 256-slot table, so a repeated
+ * request costs one hash and one copy instead of a walk over every binding
+ * (perf: the walk lists and parses all ClusterRoleBindings). Without one
+ * (the default) nothing is cached. Call before serving. If the version can
+ * repeat with different RBAC content (a store reset), call
+ * mapi_authz_flush() at that point.
+ */
+void mapi_authz_set_version_fn(struct mapi_authz *authz,
+                               mapi_authz_version_fn *fn);
+
+/* Drops every cached decision. Thread safe. */
+void mapi_authz_flush(struct mapi_authz *authz);
 
 /*
  * Authorizes one request. *out_decision is MAPI_AUTHZ_ALLOW or, when no rule

@@ -579,6 +579,18 @@ authz_get(void *payload, const char *resource, const char *ns,
 	return mapi_store_get(s->store, &r, out_obj, NULL);
 }
 
+/*
+ * The authorizer's decision cache is keyed on this: every store change
+ * bumps it, so a cached RBAC decision never outlives the objects it read.
+ */
+static uint64_t
+authz_version(void *payload)
+{
+	struct mapi_server *s = payload;
+
+	return mapi_store_resource_version(s->store);
+}
+
 /* kube-root-ca.crt in every namespace, as the root CA publisher does. */
 static enum mapi_err
 publish_root_ca(struct mapi_server *s, const char *ca_pem)
@@ -678,6 +690,9 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	err = mapi_store_new(s->clock, &so, &s->store);
 	if (err == MAPI_OK) {
 		err = mapi_authz_new(mode, authz_list, authz_get, s, &s->authz);
+	}
+	if (err == MAPI_OK) {
+		mapi_authz_set_version_fn(s->authz, authz_version);
 	}
 	if (err == MAPI_OK) {
 		err = mapi_authz_bootstrap_policy(&policy);

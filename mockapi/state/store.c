@@ -1373,22 +1373,21 @@ page_fini(struct page *pg)
 	free(pg->last_key);
 }
 
-enum mapi_err
-mapi_store_list(struct mapi_store *store, const char *group,
-                const char *resource, const char *ns,
-                const struct mapi_list_opts *opts, struct cJSON **out_items,
-                char **out_rv, char **out_continue, struct mapi_diag *diag)
+/*
+ * The matching versions of a list (referenced; page_fini drops them), the
+ * list's resourceVersion and continue token. Shared by both list forms.
+ */
+static enum mapi_err
+list_page(struct mapi_store *store, const char *group, const char *resource,
+          const char *ns, const struct mapi_list_opts *opts, struct page *pg,
+          uint64_t *out_rv, struct mapi_diag *diag)
 {
 	static const struct mapi_list_opts none = { 0 };
 	struct mapi_label_selector *lsel = NULL;
 	struct mapi_field_selector *fsel = NULL;
-	struct page pg = { 0 };
-	char *prefix = NULL, *start = NULL, *rvs = NULL, *cont = NULL;
-	cJSON *items = NULL;
+	char *prefix = NULL, *start = NULL;
 	uint64_t rv = 0;
-	char buf[24];
 	enum mapi_err err;
-	size_t i;
 
 	if (opts == NULL) {
 		opts = &none;
@@ -1425,8 +1424,53 @@ mapi_store_list(struct mapi_store *store, const char *group,
 	if (rv == 0) {
 		rv = store->rv; /* pages report the first page's version */
 	}
-	err = collect(store, prefix, start, opts->limit, lsel, fsel, &pg);
+	err = collect(store, prefix, start, opts->limit, lsel, fsel, pg);
 	pthread_rwlock_unlock(&store->lock);
+	*out_rv = rv;
+out:
+	free(start);
+	free(prefix);
+	mapi_label_selector_free(lsel);
+	mapi_field_selector_free(fsel);
+	return err;
+}
+
+/* The optional rv and continue outputs of a list, malloc'd. */
+static enum mapi_err
+list_tail(const struct page *pg, uint64_t rv, char **out_rvs,
+          char **out_cont)
+{
+	char buf[24];
+
+	*out_rvs = NULL;
+	*out_cont = NULL;
+	rv_string(rv, buf);
+	if ((*out_rvs = strdup(buf)) == NULL) {
+		return MAPI_ENOMEM;
+	}
+	if (pg->more && pg->last_key != NULL &&
+	    (*out_cont = encode_continue(rv, pg->last_key)) == NULL) {
+		free(*out_rvs);
+		*out_rvs = NULL;
+		return MAPI_ENOMEM;
+	}
+	return MAPI_OK;
+}
+
+enum mapi_err
+mapi_store_list(struct mapi_store *store, const char *group,
+                const char *resource, const char *ns,
+                const struct mapi_list_opts *opts, struct cJSON **out_items,
+                char **out_rv, char **out_continue, struct mapi_diag *diag)
+{
+	struct page pg = { 0 };
+	char *rvs = NULL, *cont = NULL;
+	cJSON *items = NULL;
+	uint64_t rv = 0;
+	enum mapi_err err;
+	size_t i;
+
+	err = list_page(store, group, resource, ns, opts, &pg, &rv, diag);
 	if (err != MAPI_OK) {
 		goto out;
 	}
@@ -1448,14 +1492,8 @@ mapi_store_list(struct mapi_store *store, const char *group,
 			goto out;
 		}
 	}
-	rv_string(rv, buf);
-	if (out_rv != NULL && (rvs = strdup(buf)) == NULL) {
-		err = MAPI_ENOMEM;
-		goto out;
-	}
-	if (out_continue != NULL && pg.more && pg.last_key != NULL &&
-	    (cont = encode_continue(rv, pg.last_key)) == NULL) {
-		err = MAPI_ENOMEM;
+	err = list_tail(&pg, rv, &rvs, &cont);
+	if (err != MAPI_OK) {
 		goto out;
 	}
 	*out_items = items;
@@ -1468,16 +1506,72 @@ mapi_store_list(struct mapi_store *store, const char *group,
 		*out_continue = cont;
 		cont = NULL;
 	}
-	err = MAPI_OK;
 out:
 	page_fini(&pg);
 	cJSON_Delete(items);
 	free(rvs);
 	free(cont);
-	free(start);
-	free(prefix);
-	mapi_label_selector_free(lsel);
-	mapi_field_selector_free(fsel);
+	return err;
+}
+
+enum mapi_err
+mapi_store_list_text(struct mapi_store *store, const char *group,
+                     const char *resource, const char *ns,
+                     const struct mapi_list_opts *opts, char **out_items,
+                     size_t *out_len, char **out_rv, char **out_continue,
+                     struct mapi_diag *diag)
+{
+	struct page pg = { 0 };
+	char *rvs = NULL, *cont = NULL, *text = NULL;
+	size_t i, len = 2, off = 0;
+	uint64_t rv = 0;
+	enum mapi_err err;
+
+	err = list_page(store, group, resource, ns, opts, &pg, &rv, diag);
+	if (err != MAPI_OK) {
+		goto out;
+	}
+	/* Versions are immutable, so their text is read without the lock. */
+	for (i = 0; i < pg.n; i++) {
+		len += strlen(pg.vers[i]->json) + 1;
+	}
+	text = malloc(len + 1);
+	if (text == NULL) {
+		err = MAPI_ENOMEM;
+		goto out;
+	}
+	text[off++] = '[';
+	for (i = 0; i < pg.n; i++) {
+		size_t n = strlen(pg.vers[i]->json);
+
+		if (i > 0) {
+			text[off++] = ',';
+		}
+		memcpy(text + off, pg.vers[i]->json, n);
+		off += n;
+	}
+	text[off++] = ']';
+	text[off] = '\0';
+	err = list_tail(&pg, rv, &rvs, &cont);
+	if (err != MAPI_OK) {
+		goto out;
+	}
+	*out_items = text;
+	*out_len = off;
+	text = NULL;
+	if (out_rv != NULL) {
+		*out_rv = rvs;
+		rvs = NULL;
+	}
+	if (out_continue != NULL) {
+		*out_continue = cont;
+		cont = NULL;
+	}
+out:
+	page_fini(&pg);
+	free(text);
+	free(rvs);
+	free(cont);
 	return err;
 }
 

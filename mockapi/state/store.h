@@ -183,6 +183,21 @@ mapi_store_list(struct mapi_store *store, const char *group,
                 char **out_rv, char **out_continue, struct mapi_diag *diag);
 
 /*
+ * The same list as mapi_store_list() (same arguments, order, errors,
+ * resourceVersion and continue token), with the items as JSON text: one
+ * malloc'd "[obj,obj,...]" of the objects as stored (compact, byte for
+ * byte what cJSON_PrintUnformatted prints for mapi_store_list's items),
+ * NUL-terminated, its length in *out_len. Nothing is parsed: a list
+ * costs a copy of the bytes (the read path for GET lists).
+ */
+MAPI_NODISCARD enum mapi_err
+mapi_store_list_text(struct mapi_store *store, const char *group,
+                     const char *resource, const char *ns,
+                     const struct mapi_list_opts *opts, char **out_items,
+                     size_t *out_len, char **out_rv, char **out_continue,
+                     struct mapi_diag *diag);
+
+/*
  * Replaces the object at ref with a copy of obj and returns the stored
  * result. Keeps uid, creationTimestamp, deletionTimestamp,
  * deletionGracePeriodSeconds and name/namespace from the stored object;

@@ -23,7 +23,16 @@ struct fake_store {
 	enum mapi_err fail_list; /* returned by list when not MAPI_OK */
 	enum mapi_err fail_get;  /* returned by get when not MAPI_OK */
 	int lists;
+	uint64_t version; /* for the decision cache test */
 };
+
+static uint64_t
+fake_version(void *payload)
+{
+	struct fake_store *s = payload;
+
+	return s->version;
+}
 
 static const char *
 kind_of(const char *resource)
@@ -526,6 +535,76 @@ test_authz_sees_store_changes_on_the_next_check(void **state)
 	assert_int_equal(d, MAPI_AUTHZ_NO_OPINION);
 	assert_string_equal(reason, "");
 	free(reason);
+}
+
+/*
+ * With a version function, a repeated check is answered from the cache
+ * (no list through the seam) with the same decision and reason; a new
+ * version, a different attribute or a flush evaluates again; RBAC
+ * changes are seen once the version moves.
+ */
+static void
+test_authz_decision_cache(void **state)
+{
+	struct fixture *f = *state;
+	struct mapi_authz_attrs at = { .user = SA("default", "x"),
+		                       .verb = "list",
+		                       .resource_request = true,
+		                       .ns = "default",
+		                       .api_group = "",
+		                       .resource = "pods" };
+	enum mapi_authz_decision d = MAPI_AUTHZ_DENY;
+	char *r1 = NULL, *r2 = NULL;
+	cJSON *it;
+	int i = 0, lists;
+
+	mapi_authz_set_version_fn(f->authz, fake_version);
+	f->store.version = 7;
+	assert_int_equal(mapi_authz_check(f->authz, &at, &d, &r1), MAPI_OK);
+	assert_int_equal(d, MAPI_AUTHZ_ALLOW);
+	lists = f->store.lists;
+	assert_true(lists > 0);
+	d = MAPI_AUTHZ_DENY;
+	assert_int_equal(mapi_authz_check(f->authz, &at, &d, &r2), MAPI_OK);
+	assert_int_equal(d, MAPI_AUTHZ_ALLOW);
+	assert_int_equal(f->store.lists, lists); /* a hit: no seam call */
+	assert_string_equal(r1, r2);
+	assert_ptr_not_equal(r1, r2); /* a fresh copy */
+	free(r2);
+	r2 = NULL;
+	assert_int_equal(mapi_authz_check(f->authz, &at, &d, NULL), MAPI_OK);
+	assert_int_equal(f->store.lists, lists);
+
+	/* Another verb is another key. */
+	at.verb = "get";
+	assert_int_equal(mapi_authz_check(f->authz, &at, &d, NULL), MAPI_OK);
+	assert_true(f->store.lists > lists);
+	at.verb = "list";
+
+	/* Delete RoleBinding "b" without a new version: still cached. */
+	cJSON_ArrayForEach(it, f->store.objects) {
+		if (strcmp(field(it, "metadata", "name"), "b") == 0) {
+			break;
+		}
+		i++;
+	}
+	assert_non_null(it);
+	cJSON_DeleteItemFromArray(f->store.objects, i);
+	assert_int_equal(mapi_authz_check(f->authz, &at, &d, NULL), MAPI_OK);
+	assert_int_equal(d, MAPI_AUTHZ_ALLOW);
+	/* A flush, or the version moving, sees the change. */
+	mapi_authz_flush(f->authz);
+	assert_int_equal(mapi_authz_check(f->authz, &at, &d, &r2), MAPI_OK);
+	assert_int_equal(d, MAPI_AUTHZ_NO_OPINION);
+	assert_string_equal(r2, "");
+	free(r2);
+	f->store.version = 8;
+	d = MAPI_AUTHZ_ALLOW;
+	lists = f->store.lists;
+	assert_int_equal(mapi_authz_check(f->authz, &at, &d, NULL), MAPI_OK);
+	assert_int_equal(d, MAPI_AUTHZ_NO_OPINION);
+	assert_true(f->store.lists > lists);
+	free(r1);
 }
 
 static void
@@ -1059,6 +1138,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(
 			test_authz_sees_store_changes_on_the_next_check, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_authz_decision_cache,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_authz_seam_errors_are_returned_and_outputs_untouched,
 			setup, teardown),

@@ -530,6 +530,74 @@ test_store_list_sorted_by_namespace_then_name(void **state)
 	cJSON_Delete(items);
 }
 
+/* list_text gives the bytes of printing list's items, and the same rv,
+ * continue token and errors, for every page and selector. */
+static void
+test_store_list_text_equals_printed_list(void **state)
+{
+	static const struct {
+		const char *ns;
+		const char *label;
+		size_t limit;
+	} cases[] = {
+		{ NULL, NULL, 0 },  { "ns1", NULL, 0 }, { "none", NULL, 0 },
+		{ NULL, "app=x", 0 }, { NULL, NULL, 2 }, { "ns1", NULL, 1 },
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	pod_named(f, "ns2", "a", "{\"app\":\"x\"}", "n", "Running");
+	pod_named(f, "ns1", "c", "{}", "n", "Running");
+	pod_named(f, "ns1", "a", "{\"app\":\"x\"}", "n", "Running");
+	pod_named(f, "ns1", "b", "{}", "n", "Pending");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mapi_list_opts lo = { .label_selector = cases[i].label,
+			                     .limit = cases[i].limit };
+		cJSON *items = NULL;
+		char *rv1 = NULL, *c1 = NULL, *rv2 = NULL, *c2 = NULL;
+		char *text = NULL, *printed;
+		size_t len = 0;
+
+		assert_int_equal(mapi_store_list(f->store, "", "pods",
+		                                 cases[i].ns, &lo, &items,
+		                                 &rv1, &c1, NULL),
+		                 MAPI_OK);
+		assert_int_equal(mapi_store_list_text(f->store, "", "pods",
+		                                      cases[i].ns, &lo, &text,
+		                                      &len, &rv2, &c2, NULL),
+		                 MAPI_OK);
+		printed = cJSON_PrintUnformatted(items);
+		assert_non_null(printed);
+		assert_string_equal(text, printed);
+		assert_int_equal(len, strlen(printed));
+		assert_string_equal(rv1, rv2);
+		if (c1 == NULL) {
+			assert_null(c2);
+		} else {
+			assert_string_equal(c1, c2);
+		}
+		free(printed);
+		free(text);
+		free(rv1);
+		free(rv2);
+		free(c1);
+		free(c2);
+		cJSON_Delete(items);
+	}
+	{
+		struct mapi_list_opts bad = { .label_selector = "a in (" };
+		char *text = (char *)"untouched";
+		size_t len = 7;
+
+		assert_int_equal(mapi_store_list_text(f->store, "", "pods", NULL,
+		                                      &bad, &text, &len, NULL,
+		                                      NULL, NULL),
+		                 MAPI_EINVAL);
+		assert_string_equal(text, "untouched");
+		assert_int_equal(len, 7);
+	}
+}
+
 static void
 test_store_list_selectors(void **state)
 {
@@ -1059,6 +1127,7 @@ main(int argc, char **argv)
 		T(test_store_graceful_pod_delete_on_mock_clock),
 		T(test_store_pod_grace_defaults),
 		T(test_store_list_sorted_by_namespace_then_name),
+		T(test_store_list_text_equals_printed_list),
 		T(test_store_list_selectors),
 		T(test_store_invalid_selectors),
 		T(test_store_list_pages_with_limit_and_continue),
