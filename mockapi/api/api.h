@@ -83,3 +83,12 @@ mapi_api_handler_fn mapi_api_openapi_v3;
  * update, patch, delete, deletecollection, with kube-apiserver's Statuses.
  */
 mapi_api_handler_fn mapi_api_resources;
+
+/* api/admin.c */
+
+/*
+ * /mock/v1/{clock,events,requests,faults,volumes,keys,reset}: the harness
+ * controls (server/harness.h), for system:masters only (else the
+ * non-resource 403). JSON in and out; errors as Status.
+ */
+mapi_api_handler_fn mapi_api_admin;
