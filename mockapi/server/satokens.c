@@ -32,6 +32,7 @@ struct mapi_satokens {
 	/* jti source */
 	pthread_mutex_t rng_lock;
 	bool seeded;
+	uint64_t seed;
 	uint64_t rng_state;
 	/* success cache */
 	uint8_t hmac_key[32];
@@ -281,6 +282,7 @@ mapi_satokens_new(const struct mapi_satokens_config *cfg,
 	s->store = store;
 	s->clock = clock;
 	s->seeded = cfg->seeded;
+	s->seed = cfg->seed;
 	s->rng_state = cfg->seed;
 	s->cache = calloc(MAPI_SATOKENS_CACHE_SLOTS, sizeof(*s->cache));
 	if (s->cache == NULL) {
@@ -357,6 +359,21 @@ mapi_satokens_free(struct mapi_satokens *s)
 	(void)pthread_mutex_destroy(&s->cache_lock);
 	memset(s->hmac_key, 0, sizeof(s->hmac_key));
 	free(s);
+}
+
+void
+mapi_satokens_reset(struct mapi_satokens *s)
+{
+	size_t i;
+
+	(void)pthread_mutex_lock(&s->rng_lock);
+	s->rng_state = s->seed;
+	(void)pthread_mutex_unlock(&s->rng_lock);
+	(void)pthread_mutex_lock(&s->cache_lock);
+	for (i = 0; i < MAPI_SATOKENS_CACHE_SLOTS; i++) {
+		entry_clear(&s->cache[i]);
+	}
+	(void)pthread_mutex_unlock(&s->cache_lock);
 }
 
 const struct mapi_tokens *

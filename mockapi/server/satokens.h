@@ -71,6 +71,13 @@ mapi_satokens_new(const struct mapi_satokens_config *cfg,
 /* Accepts NULL. */
 void mapi_satokens_free(struct mapi_satokens *s);
 
+/*
+ * For POST /mock/v1/reset: the jti generator back to its seed (so a reset
+ * run issues the same tokens again) and the success cache emptied (the
+ * objects tokens were bound to are gone).
+ */
+void mapi_satokens_reset(struct mapi_satokens *s);
+
 /* The token service (borrowed), for TokenRequest and legacy Secrets. */
 const struct mapi_tokens *mapi_satokens_tokens(const struct mapi_satokens *s);
 
