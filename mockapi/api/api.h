@@ -83,3 +83,14 @@ mapi_api_handler_fn mapi_api_openapi_v3;
  * update, patch, delete, deletecollection, with kube-apiserver's Statuses.
  */
 mapi_api_handler_fn mapi_api_resources;
+
+/* api/ui.c */
+
+/*
+ * GET|HEAD /mock/ui/ (index.html), /mock/ui/app.js, /mock/ui/app.css: the
+ * token timeline page, compiled in from mockapi/ui/, with a strict
+ * Content-Security-Policy and Cache-Control: no-store. /mock/ui → 301 to
+ * /mock/ui/; other names → "404 page not found"; other methods → 405.
+ * Serves no data: the page reads /mock/v1 with the token in its fragment.
+ */
+mapi_api_handler_fn mapi_api_ui;

@@ -70,6 +70,7 @@ static const struct {
 	{ MAPI_EP_OPENAPI_V2, NULL, NULL, mapi_api_openapi_v2 },
 	{ MAPI_EP_OPENAPI_V3, NULL, NULL, mapi_api_openapi_v3 },
 	{ MAPI_EP_OPENAPI_V3_PATH, NULL, NULL, mapi_api_openapi_v3 },
+	{ MAPI_EP_MOCK_UI, NULL, NULL, mapi_api_ui },
 	/* Last: every stored resource not claimed by a row above. */
 	{ MAPI_EP_RESOURCE, NULL, NULL, mapi_api_resources },
 };
@@ -617,6 +618,28 @@ publish_root_ca(struct mapi_server *s, const char *ca_pem)
 	return err;
 }
 
+/*
+ * The one non-Kubernetes rule: anyone may GET the static page under
+ * /mock/ui (a browser cannot send a bearer token on navigation). The page
+ * carries no data; everything it shows comes from /mock/v1, admin only.
+ * Loaded with the bootstrap policy so that --fixtures cannot lose it.
+ */
+static const char ui_policy[] =
+	"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":["
+	"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\","
+	"\"kind\":\"ClusterRole\",\"metadata\":{\"name\":"
+	"\"mockapi:ui-viewer\"},\"rules\":[{\"nonResourceURLs\":"
+	"[\"/mock/ui\",\"/mock/ui/*\"],\"verbs\":[\"get\",\"head\"]}]},"
+	"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\","
+	"\"kind\":\"ClusterRoleBinding\",\"metadata\":{\"name\":"
+	"\"mockapi:ui-viewer\"},\"roleRef\":{\"apiGroup\":"
+	"\"rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\","
+	"\"name\":\"mockapi:ui-viewer\"},\"subjects\":["
+	"{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"Group\","
+	"\"name\":\"system:authenticated\"},"
+	"{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"Group\","
+	"\"name\":\"system:unauthenticated\"}]}]}";
+
 /* The store, filled with the bootstrap RBAC policy and the fixtures. */
 static enum mapi_err
 load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
@@ -648,6 +671,11 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	}
 	cJSON_Delete(policy);
 	free(text);
+	if (err == MAPI_OK) {
+		err = mapi_fixtures_load_buffer(s->store, s->clock, "ui-policy",
+		                                ui_policy, sizeof(ui_policy) - 1,
+		                                diag);
+	}
 	if (err != MAPI_OK) {
 		return err;
 	}
@@ -789,6 +817,12 @@ const char *
 mapi_server_host(const struct mapi_server *server)
 {
 	return server->host;
+}
+
+const char *
+mapi_server_admin_token(const struct mapi_server *server)
+{
+	return server->admin_token;
 }
 
 const char *
