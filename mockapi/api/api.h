@@ -94,3 +94,12 @@ mapi_api_handler_fn mapi_api_resources;
  * Serves no data: the page reads /mock/v1 with the token in its fragment.
  */
 mapi_api_handler_fn mapi_api_ui;
+
+/* api/admin.c */
+
+/*
+ * /mock/v1/{clock,events,requests,faults,volumes,keys,reset}: the harness
+ * controls (server/harness.h), for system:masters only (else the
+ * non-resource 403). JSON in and out; errors as Status.
+ */
+mapi_api_handler_fn mapi_api_admin;

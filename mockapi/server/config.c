@@ -311,6 +311,7 @@ enum opt_id {
 	OPT_SA_POD,
 	OPT_LOG_FORMAT,
 	OPT_AUTHZ_MODE,
+	OPT_KEY_OVERLAP,
 };
 
 static const struct {
@@ -344,6 +345,7 @@ static const struct {
 	{ "--serviceaccount-pod", OPT_SA_POD, false },
 	{ "--log-format", OPT_LOG_FORMAT, false },
 	{ "--authorization-mode", OPT_AUTHZ_MODE, false },
+	{ "--key-overlap", OPT_KEY_OVERLAP, false },
 };
 
 /* Applies one value-taking option; false on a bad value. */
@@ -402,6 +404,8 @@ apply_value(enum opt_id id, const char *v, struct mapi_config *c)
 		return parse_duration(v, false, &c->token_default_ttl_ns);
 	case OPT_TOKEN_MAX_TTL:
 		return parse_duration(v, true, &c->token_max_ttl_ns);
+	case OPT_KEY_OVERLAP:
+		return parse_duration(v, true, &c->key_overlap_ns);
 	case OPT_SIGNING_ALG:
 		if (strcmp(v, "RS256") == 0) {
 			c->signing_alg = MAPI_SIGNING_RS256;

@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,13 +21,19 @@
 #include "api/api.h"
 #include "auth/authn.h"
 #include "auth/authz.h"
+#include "auth/jose.h"
 #include "auth/keys.h"
 #include "auth/pki.h"
+#include "auth/tokens.h"
 #include "server/config.h"
+#include "server/harness.h"
 #include "server/http.h"
+#include "server/json.h"
 #include "server/router.h"
 #include "server/status.h"
 #include "sim/clock.h"
+#include "sim/events.h"
+#include "sim/faults.h"
 #include "state/fixtures.h"
 #include "state/store.h"
 
@@ -45,6 +53,17 @@ struct mapi_server {
 	struct mapi_keyset *keyset;
 	struct mapi_store *store;
 	struct mapi_http *http;
+	/* ---- tokens (load_tokens) ---- */
+	struct mapi_tokens *tokens;
+	pthread_mutex_t rng_mu; /* the seeded jti generator */
+	bool rng_ready;
+	uint64_t rng_state;
+	char *audiences_buf; /* --api-audiences, split in place */
+	const char *audiences[MAPI_TOKENS_MAX_AUDIENCES + 1];
+	/* ---- harness controls (load_harness) ---- */
+	struct mapi_harness *harness;
+	char *ca_pem; /* ca.crt text, for reset and volumes; NULL if insecure */
+	char sa_dir[PATH_MAX + 32];
 };
 
 /*
@@ -71,6 +90,8 @@ static const struct {
 	{ MAPI_EP_OPENAPI_V3, NULL, NULL, mapi_api_openapi_v3 },
 	{ MAPI_EP_OPENAPI_V3_PATH, NULL, NULL, mapi_api_openapi_v3 },
 	{ MAPI_EP_MOCK_UI, NULL, NULL, mapi_api_ui },
+
+	{ MAPI_EP_MOCK_API, NULL, NULL, mapi_api_admin },
 	/* Last: every stored resource not claimed by a row above. */
 	{ MAPI_EP_RESOURCE, NULL, NULL, mapi_api_resources },
 };
@@ -143,6 +164,145 @@ respond_or_500(struct mapi_response *resp, enum mapi_err rc)
 	}
 }
 
+/* ---- harness controls: faults and the request journal ---- */
+
+/*
+ * SEAM (endpoints branch): jti and exp of a ServiceAccount bearer token
+ * should come from the validator's result once auth/authn hands it over;
+ * until then the token is validated here a second time, and only when it
+ * matters (a fault rule exists, or authn accepted a non-admin token).
+ * Rejected tokens give no jti/exp. jti gets "" when unknown.
+ */
+static void
+bearer_facts(const struct mapi_server *s, const char *authorization,
+             char jti[MAPI_TOKENS_JTI_SIZE + 27], int64_t *exp)
+{
+	struct mapi_tokens_result r = { 0 };
+	const char *tok;
+
+	jti[0] = '\0';
+	*exp = 0;
+	if (s->tokens == NULL || authorization == NULL ||
+	    strncasecmp(authorization, "Bearer ", 7) != 0) {
+		return;
+	}
+	tok = authorization + 7;
+	while (*tok == ' ') {
+		tok++;
+	}
+	if (*tok == '\0' || strcmp(tok, s->admin_token) == 0) {
+		return;
+	}
+	if (mapi_tokens_validate(s->tokens, tok, strlen(tok), NULL, 0,
+	                         mapi_clock_now_ns(s->clock), &r) == MAPI_OK &&
+	    r.verdict == MAPI_TOKENS_AUTHENTICATED) {
+		(void)snprintf(jti, MAPI_TOKENS_JTI_SIZE + 27, "%s",
+		               r.jti != NULL ? r.jti : "");
+		*exp = r.exp;
+	}
+	mapi_tokens_result_clear(&r);
+}
+
+static bool
+is_admin_path(const char *path)
+{
+	return strncmp(path, "/mock/", 6) == 0 || strcmp(path, "/mock") == 0;
+}
+
+/*
+ * Applies the first fault rule that fires (never to /mock/...: the admin
+ * API must stay usable to remove rules). true when the request is done.
+ */
+static bool
+apply_fault(struct mapi_server *s, const struct mapi_request *req,
+            struct mapi_response *resp, const char *user, const char *jti,
+            int64_t exp)
+{
+	struct mapi_faults *faults = mapi_harness_faults(s->harness);
+	struct mapi_fault_request fr = {
+		.method = req->method,
+		.path = req->path,
+		.user = user,
+		.jti = jti[0] != '\0' ? jti : NULL,
+		.token_exp = exp,
+		.now_ns = mapi_clock_now_ns(s->clock),
+	};
+	struct mapi_fault_action a;
+	size_t i;
+
+	if (is_admin_path(req->path) || !mapi_faults_match(faults, &fr, &a)) {
+		return false;
+	}
+	mapi_fault_action_describe(&a, resp->log_fault,
+	                           sizeof(resp->log_fault));
+	if (a.delay_ms > 0) {
+		struct timespec ts = {
+			.tv_sec = (time_t)(a.delay_ms / 1000),
+			.tv_nsec = (long)(a.delay_ms % 1000) * 1000000L,
+		};
+
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+		}
+	}
+	switch (a.kind) {
+	case MAPI_FAULT_DELAY_ONLY:
+		return false;
+	case MAPI_FAULT_RESET:
+		resp->drop_connection = true;
+		return true;
+	case MAPI_FAULT_TOO_MANY:
+		respond_or_500(resp,
+		               mapi_status_too_many_requests_text(
+				       resp, a.retry_after_s >= 0
+		                                     ? (int)a.retry_after_s
+		                                     : 1));
+		return true;
+	case MAPI_FAULT_STATUS:
+	default:
+		respond_or_500(resp,
+		               mapi_status_respond_code(
+				       resp, a.code, a.reason, a.message,
+				       a.retry_after_s > 0 ? (int)a.retry_after_s
+		                                           : 0));
+		for (i = 0; i < a.n_headers; i++) {
+			if (mapi_response_find_header(resp,
+			                              a.headers[i].name) ==
+			    NULL) {
+				respond_or_500(resp,
+				               mapi_response_add_header(
+						       resp, a.headers[i].name,
+						       a.headers[i].value));
+			}
+		}
+		return true;
+	}
+}
+
+/* http's log hook: the request journal (long polls are not journaled). */
+static void
+on_log(const struct mapi_http_log_entry *e, void *payload)
+{
+	struct mapi_server *s = payload;
+	struct mapi_request_input in = {
+		.method = e->method,
+		.path = e->path,
+		.user = e->user,
+		.code = e->code,
+		.jti = e->jti,
+		.duration_us = e->duration_ns / 1000,
+		.fault = e->fault,
+	};
+
+	if (strcmp(e->method, "GET") == 0 &&
+	    (strcmp(e->path, "/mock/v1/events") == 0 ||
+	     strcmp(e->path, "/mock/v1/requests") == 0)) {
+		return;
+	}
+	(void)mapi_events_add_request(mapi_harness_events(s->harness), &in);
+}
+
+/* ---- end of harness controls ---- */
+
 static void
 on_request(const struct mapi_request *req, struct mapi_response *resp,
            void *payload)
@@ -152,13 +312,30 @@ on_request(const struct mapi_request *req, struct mapi_response *resp,
 	struct mapi_route route;
 	struct mapi_call call;
 	mapi_api_handler_fn *handler;
+	const char *authorization = mapi_request_header(req, "Authorization");
+	char jti[MAPI_TOKENS_JTI_SIZE + 27] = "";
+	int64_t exp = 0;
 	char *reason = NULL;
 	enum mapi_err err;
 	size_t i;
 
-	err = mapi_authn_authenticate(server->authn,
-	                              mapi_request_header(req, "Authorization"),
-	                              &id, /* diag= */ NULL);
+	err = mapi_authn_authenticate(server->authn, authorization, &id,
+	                              /* diag= */ NULL);
+	if (err == MAPI_OK) {
+		(void)snprintf(resp->log_user, sizeof(resp->log_user), "%s",
+		               id.username);
+	}
+	if ((err == MAPI_OK && !id.anonymous &&
+	     strcmp(id.username, MAPI_ADMIN_USER) != 0) ||
+	    (mapi_faults_count(mapi_harness_faults(server->harness)) > 0 &&
+	     !is_admin_path(req->path))) {
+		bearer_facts(server, authorization, jti, &exp);
+		(void)snprintf(resp->log_jti, sizeof(resp->log_jti), "%s", jti);
+	}
+	if (apply_fault(server, req, resp, err == MAPI_OK ? id.username : NULL,
+	                jti, exp)) {
+		return;
+	}
 	if (err != MAPI_OK) {
 		respond_or_500(resp, mapi_status_unauthorized(resp));
 		return;
@@ -640,6 +817,9 @@ static const char ui_policy[] =
 	"{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"Group\","
 	"\"name\":\"system:unauthenticated\"}]}]}";
 
+static enum mapi_err fill_cluster(struct mapi_server *s, const char *ca_pem,
+                                  struct mapi_diag *diag);
+
 /* The store, filled with the bootstrap RBAC policy and the fixtures. */
 static enum mapi_err
 load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
@@ -647,8 +827,6 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	struct mapi_store_opts so = { .seed = s->cfg.seed,
 		                      .seeded = s->cfg.seed_set };
 	enum mapi_authz_mode mode = MAPI_AUTHZ_RBAC;
-	cJSON *policy = NULL;
-	char *text = NULL;
 	enum mapi_err err;
 
 	if (strcmp(s->cfg.authorization_mode, "AlwaysAllow") == 0) {
@@ -658,9 +836,18 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	if (err == MAPI_OK) {
 		err = mapi_authz_new(mode, authz_list, authz_get, s, &s->authz);
 	}
-	if (err == MAPI_OK) {
-		err = mapi_authz_bootstrap_policy(&policy);
-	}
+	return err == MAPI_OK ? fill_cluster(s, ca_pem, diag) : err;
+}
+
+/* Bootstrap RBAC, the fixtures and kube-root-ca.crt (start and reset). */
+static enum mapi_err
+fill_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
+{
+	cJSON *policy = NULL;
+	char *text = NULL;
+	enum mapi_err err;
+
+	err = mapi_authz_bootstrap_policy(&policy);
 	if (err == MAPI_OK) {
 		text = cJSON_PrintUnformatted(policy);
 		err = text == NULL ? MAPI_ENOMEM
@@ -690,6 +877,245 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	}
 	return err;
 }
+
+
+/* ---- tokens: auth/tokens over the store and the keyset ---- */
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* jti bytes: splitmix64 from --seed, else the OS random source. */
+static void
+tokens_random(void *payload, uint8_t *buf, size_t n)
+{
+	struct mapi_server *s = payload;
+	size_t i;
+
+	if (!s->cfg.seed_set) {
+		if (getrandom(buf, n, 0) == (ssize_t)n) {
+			return;
+		}
+	}
+	(void)pthread_mutex_lock(&s->rng_mu);
+	for (i = 0; i < n; i += 8) {
+		uint64_t v = splitmix64(&s->rng_state);
+		size_t k = n - i < 8 ? n - i : 8;
+
+		memcpy(buf + i, &v, k);
+	}
+	(void)pthread_mutex_unlock(&s->rng_mu);
+}
+
+static void
+seed_tokens_random(struct mapi_server *s)
+{
+	(void)pthread_mutex_lock(&s->rng_mu);
+	s->rng_state = s->cfg.seed ^ UINT64_C(0x6a7469);
+	(void)pthread_mutex_unlock(&s->rng_mu);
+}
+
+/* Standard base64 (Secret data) through the strict base64url decoder. */
+static enum mapi_err
+b64_std_decode(const char *in, char **out, size_t *out_len)
+{
+	size_t n = strlen(in);
+	char *t = malloc(n + 1);
+	uint8_t *raw = NULL;
+	size_t i;
+	enum mapi_err err;
+
+	if (t == NULL) {
+		return MAPI_ENOMEM;
+	}
+	while (n > 0 && in[n - 1] == '=') {
+		n--;
+	}
+	for (i = 0; i < n; i++) {
+		t[i] = in[i] == '+' ? '-' : in[i] == '/' ? '_' : in[i];
+	}
+	err = mapi_b64url_decode(t, n, &raw, out_len);
+	free(t);
+	if (err == MAPI_OK) {
+		*out = (char *)raw;
+	}
+	return err;
+}
+
+static enum mapi_err
+tokens_lookup(void *payload, const char *resource, const char *ns,
+              const char *name, struct mapi_tokens_object *out)
+{
+	struct mapi_server *s = payload;
+	struct mapi_store_ref r = { .group = "",
+		                    .resource = resource,
+		                    .ns = ns,
+		                    .name = name };
+	const cJSON *labels;
+	const char *v;
+	cJSON *obj = NULL;
+	enum mapi_err err;
+	int64_t ts;
+
+	err = mapi_store_get(s->store, &r, &obj, NULL);
+	if (err != MAPI_OK) {
+		return err;
+	}
+	v = mapi_json_get_path_string(obj, "metadata.uid");
+	if (v != NULL && (out->uid = strdup(v)) == NULL) {
+		err = MAPI_ENOMEM;
+	}
+	v = mapi_json_get_path_string(obj, "metadata.deletionTimestamp");
+	if (v != NULL && mapi_time_parse_rfc3339(v, &ts) == MAPI_OK) {
+		out->deletion_timestamp = ts / MAPI_NS_PER_SEC;
+	}
+	if (strcmp(resource, "pods") == 0) {
+		v = mapi_json_get_path_string(obj, "spec.serviceAccountName");
+		out->service_account_name = strdup(v != NULL ? v : "");
+		v = mapi_json_get_path_string(obj, "spec.nodeName");
+		out->node_name = strdup(v != NULL ? v : "");
+		if (out->service_account_name == NULL ||
+		    out->node_name == NULL) {
+			err = MAPI_ENOMEM;
+		}
+	}
+	if (strcmp(resource, "secrets") == 0) {
+		v = mapi_json_get_path_string(obj, "data.token");
+		if (v != NULL && b64_std_decode(v, &out->data_token,
+		                                &out->data_token_len) !=
+		                         MAPI_OK) {
+			out->data_token = NULL;
+			out->data_token_len = 0;
+		}
+		labels = mapi_json_get_object(
+			mapi_json_get_object(obj, "metadata"), "labels");
+		v = mapi_json_get_string(
+			labels, "kubernetes.io/legacy-token-invalid-since");
+		if (v != NULL && (out->invalid_since = strdup(v)) == NULL) {
+			err = MAPI_ENOMEM;
+		}
+	}
+	cJSON_Delete(obj);
+	return err;
+}
+
+/*
+ * The token service (shared with the TokenRequest/TokenReview endpoints):
+ * --issuer, --api-audiences, --token-*-ttl, --no-extend-token-expiration,
+ * the keyset, store lookups and the (seeded) jti source.
+ */
+static enum mapi_err
+load_tokens(struct mapi_server *s, struct mapi_diag *diag)
+{
+	struct mapi_tokens_config tc;
+	size_t n = 0;
+	char *save = NULL;
+	char *p;
+
+	(void)pthread_mutex_init(&s->rng_mu, NULL);
+	s->rng_ready = true;
+	seed_tokens_random(s);
+	mapi_tokens_config_init(&tc);
+	tc.issuer = s->cfg.issuer;
+	if (s->cfg.api_audiences != NULL) {
+		s->audiences_buf = strdup(s->cfg.api_audiences);
+		if (s->audiences_buf == NULL) {
+			return MAPI_ENOMEM;
+		}
+		for (p = strtok_r(s->audiences_buf, ",", &save);
+		     p != NULL && n < MAPI_TOKENS_MAX_AUDIENCES;
+		     p = strtok_r(NULL, ",", &save)) {
+			s->audiences[n++] = p;
+		}
+		s->audiences[n] = NULL;
+		tc.api_audiences = n > 0 ? s->audiences : NULL;
+	}
+	tc.min_ttl = s->cfg.token_min_ttl_ns / MAPI_NS_PER_SEC;
+	tc.default_ttl = s->cfg.token_default_ttl_ns / MAPI_NS_PER_SEC;
+	tc.max_ttl = s->cfg.token_max_ttl_ns / MAPI_NS_PER_SEC;
+	tc.extend = s->cfg.extend_token_expiration;
+	tc.keyset = s->keyset;
+	tc.lookup = tokens_lookup;
+	tc.lookup_payload = s;
+	tc.random_bytes = tokens_random;
+	tc.random_payload = s;
+	return mapi_tokens_new(&tc, &s->tokens, diag);
+}
+
+/* ---- harness controls: kubelet, clock timers, keys, faults, events ---- */
+
+/* POST /mock/v1/reset: the cluster as at start, generators re-seeded. */
+static enum mapi_err
+reload_cluster(void *payload, struct mapi_diag *diag)
+{
+	struct mapi_server *s = payload;
+
+	mapi_store_reset(s->store);
+	seed_tokens_random(s);
+	return fill_cluster(s, s->ca_pem, diag);
+}
+
+static enum mapi_err
+load_harness(struct mapi_server *s, struct mapi_diag *diag)
+{
+	struct mapi_harness_config hc = { 0 };
+	bool rs = s->cfg.signing_alg == MAPI_SIGNING_RS256;
+
+	hc.clock = s->clock;
+	hc.store = s->store;
+	hc.keyset = s->keyset;
+	hc.tokens = s->tokens;
+	hc.state_dir = s->state_dir;
+	hc.active_key_file = rs ? "sa.key" : "sa-es256.key";
+	hc.key_type = rs ? MAPI_KEY_RSA2048 : MAPI_KEY_P256;
+	hc.key_overlap_ns = s->cfg.key_overlap_ns;
+	hc.seed = s->cfg.seed;
+	hc.seeded = s->cfg.seed_set;
+	hc.clock_spec = s->cfg.clock_spec;
+	hc.clock_rate_milli = s->cfg.clock_rate_milli;
+	hc.ca_pem = s->ca_pem;
+	if (s->cfg.serviceaccount_dir != NULL) {
+		(void)snprintf(s->sa_dir, sizeof(s->sa_dir), "%s",
+		               s->cfg.serviceaccount_dir);
+	} else {
+		(void)snprintf(s->sa_dir, sizeof(s->sa_dir), "%s/serviceaccount",
+		               s->state_dir);
+	}
+	if (s->sa_dir[0] != '/') {
+		char cwd[PATH_MAX];
+		size_t n;
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			mapi_diag_set(diag, "getcwd: %s", strerror(errno));
+			return MAPI_EIO;
+		}
+		n = strlen(cwd);
+		if (n + 1 + strlen(s->sa_dir) + 1 > sizeof(s->sa_dir)) {
+			mapi_diag_set(diag, "--serviceaccount-dir: too long");
+			return MAPI_EINVAL;
+		}
+		memmove(s->sa_dir + n + 1, s->sa_dir, strlen(s->sa_dir) + 1);
+		memcpy(s->sa_dir, cwd, n);
+		s->sa_dir[n] = '/';
+	}
+	hc.default_dir = s->sa_dir;
+	hc.default_pod = s->cfg.serviceaccount_pod != NULL
+	                         ? s->cfg.serviceaccount_pod
+	                         : MAPI_SERVER_DEFAULT_POD;
+	hc.default_required = s->cfg.serviceaccount_pod != NULL ||
+	                      s->cfg.serviceaccount_dir != NULL;
+	hc.reload = reload_cluster;
+	hc.reload_payload = s;
+	return mapi_harness_new(&hc, &s->harness, diag);
+}
+
+/* ---- end of harness controls ---- */
 
 enum mapi_err
 mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
@@ -752,6 +1178,15 @@ mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
 	if (err == MAPI_OK) {
 		err = load_cluster(s, ca, diag);
 	}
+	if (err == MAPI_OK) {
+		err = load_tokens(s, diag);
+	}
+	if (err == MAPI_OK && ca != NULL && (s->ca_pem = strdup(ca)) == NULL) {
+		err = MAPI_ENOMEM;
+	}
+	if (err == MAPI_OK) {
+		err = load_harness(s, diag);
+	}
 	if (err != MAPI_OK) {
 		goto out;
 	}
@@ -762,6 +1197,8 @@ mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
 	hc.key_pem = key;
 	hc.handler = on_request;
 	hc.handler_payload = s;
+	hc.log = on_log;
+	hc.log_payload = s;
 	hc.error_log = true;
 	err = mapi_http_start(&hc, &s->http, diag);
 	if (err != MAPI_OK) {
@@ -873,13 +1310,39 @@ mapi_server_authz(const struct mapi_server *server)
 	return server->authz;
 }
 
+struct mapi_tokens *
+mapi_server_tokens(const struct mapi_server *server)
+{
+	return server->tokens;
+}
+
+struct mapi_events *
+mapi_server_events(const struct mapi_server *server)
+{
+	return mapi_harness_events(server->harness);
+}
+
+struct mapi_harness *
+mapi_server_harness(const struct mapi_server *server)
+{
+	return server->harness;
+}
+
 void
 mapi_server_stop(struct mapi_server *server)
 {
 	if (server == NULL) {
 		return;
 	}
+	mapi_harness_shutdown(server->harness);
 	mapi_http_stop(server->http);
+	mapi_harness_free(server->harness);
+	mapi_tokens_free(server->tokens);
+	if (server->rng_ready) {
+		(void)pthread_mutex_destroy(&server->rng_mu);
+	}
+	free(server->audiences_buf);
+	free(server->ca_pem);
 	mapi_authz_free(server->authz);
 	mapi_store_free(server->store);
 	mapi_keyset_free(server->keyset);

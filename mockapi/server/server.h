@@ -33,6 +33,9 @@
 
 struct mapi_authn;
 struct mapi_authz;
+struct mapi_events;
+struct mapi_harness;
+struct mapi_tokens;
 struct mapi_clock;
 struct mapi_keyset;
 struct mapi_store;
@@ -72,6 +75,19 @@ struct mapi_authn *mapi_server_authn(const struct mapi_server *server);
 struct mapi_store *mapi_server_store(const struct mapi_server *server);
 struct mapi_keyset *mapi_server_keyset(const struct mapi_server *server);
 struct mapi_authz *mapi_server_authz(const struct mapi_server *server);
+
+/* The ServiceAccount token service (auth/tokens; borrowed). */
+struct mapi_tokens *mapi_server_tokens(const struct mapi_server *server);
+
+/*
+ * Harness controls (server/harness.h): the event rings (token lifecycle
+ * events and the request journal) and the harness itself (borrowed).
+ */
+struct mapi_events *mapi_server_events(const struct mapi_server *server);
+struct mapi_harness *mapi_server_harness(const struct mapi_server *server);
+
+/* The pod the default <state-dir>/serviceaccount volume is bound to. */
+#define MAPI_SERVER_DEFAULT_POD "default/web-7d4b9c8f5-x2k8p"
 
 /* Stops serving (in-flight requests finish), frees. Accepts NULL. */
 void mapi_server_stop(struct mapi_server *server);
