@@ -261,16 +261,25 @@
     return t;
   }
 
-  function mergeClaims(t, ev) {
-    if (ev.tokenPrefix) { t.prefix = ev.tokenPrefix; }
-    if (ev.sub) { t.sub = ev.sub; }
-    if (ev.audiences && ev.audiences.length) { t.aud = ev.audiences.slice(); }
-    if (ev.iat) { t.iat = ev.iat; }
-    if (ev.exp) { t.exp = ev.exp; }
-    if (ev.warnafter) { t.warnafter = ev.warnafter; }
-    if (ev.pod) { t.pod = ev.pod; }
-    if (ev.kid) { t.kid = ev.kid; }
-    if (ev.volume) { t.volume = ev.volume; }
+  /* "issued" carries the JWT's claims and wins; the kubelet's events
+   * (volumeWritten, rotatedByKubelet) only fill what is still unknown:
+   * their exp is status.expirationTimestamp, which for an extended token
+   * is iat + 3607, not the JWT's year. */
+  function mergeClaims(t, ev, authoritative) {
+    var set = function (k, v) {
+      if (v && (authoritative || !t[k] || (Array.isArray(t[k]) && !t[k].length))) {
+        t[k] = v;
+      }
+    };
+    set('prefix', ev.tokenPrefix);
+    set('sub', ev.sub);
+    set('aud', ev.audiences && ev.audiences.length ? ev.audiences.slice() : null);
+    set('iat', ev.iat);
+    set('exp', ev.exp);
+    set('warnafter', ev.warnafter);
+    set('pod', ev.pod);
+    set('kid', ev.kid);
+    set('volume', ev.volume);
     if (!t.firstSeq) { t.firstSeq = ev.seq; }
   }
 
@@ -306,7 +315,7 @@
     case 'volumeWritten':
       if (ev.jti) {
         t = tokenFor(ev.jti);
-        mergeClaims(t, ev);
+        mergeClaims(t, ev, ev.type === 'issued');
         if (!t.source || ev.type !== 'issued') {
           t.source = ev.type;
         }
@@ -338,10 +347,13 @@
     addFeedEvent(ev);
   }
 
+  /* The first that applies: an expired token stays "expired" whatever
+   * happened to it later; a live one is refused if its pod or
+   * ServiceAccount is gone or its key was dropped. */
   function tokenState(t, now) {
+    if (t.exp && now >= t.exp) { return 'expired'; }
     if (t.invalid) { return 'invalidated'; }
     if (state.keys && t.kid && !state.keys.has(t.kid)) { return 'dropped'; }
-    if (t.exp && now >= t.exp) { return 'expired'; }
     if (t.warnafter && now >= t.warnafter) { return 'stale'; }
     var r = refreshAt(t);
     if (r && now >= r) { return 'refresh'; }
@@ -393,7 +405,7 @@
     if (ev.sub) { bits.push(shortSub(ev.sub)); }
     if (ev.jti) { bits.push('jti ' + shortJti(ev.jti)); }
     if (ev.pod) { bits.push('pod ' + ev.pod); }
-    if (ev.kid) { bits.push('kid ' + ev.kid); }
+    if (ev.kid) { bits.push('kid ' + ev.kid.slice(0, 8) + (ev.kid.length > 8 ? '…' : '')); }
     if (ev.volume) { bits.push(ev.volume); }
     if (ev.exp && ev.iat) { bits.push('ttl ' + fmtDuration(ev.exp - ev.iat)); }
     if (ev.reason) { bits.push('— ' + ev.reason); }
@@ -502,7 +514,7 @@
     var labelW = narrow ? 0 : Math.min(230, Math.round(W * 0.24));
     var x0 = labelW + 10;
     var x1 = W - 14;
-    var rowH = narrow ? 40 : 28;
+    var rowH = narrow ? 40 : 34;
     var barH = 14;
     var axisH = 24;
     var volH = 18;
@@ -563,11 +575,14 @@
         });
         gEl.appendChild(sv('rect', { 'class': 'hit', x: 0, y: y, width: W, height: rowH }));
         var label = shortSub(t.sub) + (t.pod ? ' · ' + t.pod.replace(/^[^/]*\//, '') : '');
-        var lx = narrow ? x0 : 4;
-        var ly = narrow ? y + 13 : by + 11;
-        gEl.appendChild(sv('text', { 'class': 'label', x: lx, y: ly }, label));
-        gEl.appendChild(sv('text', { 'class': 'state', x: narrow ? x1 : labelW, y: ly, 'text-anchor': 'end' },
-                           STATE_TEXT[st]));
+        var stText = STATE_TEXT[st] + ' · jti ' + shortJti(t.jti);
+        if (narrow) {
+          gEl.appendChild(sv('text', { 'class': 'label', x: x0, y: y + 13 }, fit(label, x1 - x0 - 150, 7.4)));
+          gEl.appendChild(sv('text', { 'class': 'state', x: x1, y: y + 13, 'text-anchor': 'end' }, stText));
+        } else {
+          gEl.appendChild(sv('text', { 'class': 'label', x: 4, y: by + 3 }, fit(label, labelW - 8, 7.4)));
+          gEl.appendChild(sv('text', { 'class': 'state', x: 4, y: by + 16 }, fit(stText, labelW - 8, 6.2)));
+        }
 
         var a = clampX(t.iat);
         var b = clampX(t.exp);
@@ -628,6 +643,12 @@
         again.focus();
       }
     }
+  }
+
+  /* Cuts text to about maxPx at charPx per character, with an ellipsis. */
+  function fit(text, maxPx, charPx) {
+    var n = Math.max(4, Math.floor(maxPx / charPx));
+    return text.length <= n ? text : text.slice(0, n - 1) + '…';
   }
 
   function cssEscape(s) {
