@@ -363,6 +363,12 @@ async function main() {
     ok(/issued/.test(feedText), 'the feed lists issued events');
     await checkNoTokens(page, () => consoleLog, 'after +1 h');
     await shot(page, 'ui-expired-1280.png');
+    // The README's picture (docs/ui-timeline.png is a copy of this one).
+    await page.setViewportSize({ width: 1100, height: 640 });
+    await sleep(300);
+    await page.screenshot({ path: path.join(artifacts, 'ui-readme.png') });
+    console.log('# screenshot: ' + path.join(artifacts, 'ui-readme.png'));
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Rotate the signing key and drop the old one: its tokens are marked.
     const rot = await request('POST', '/mock/v1/keys/rotate', { drop_old: true });
