@@ -25,8 +25,8 @@ extern const size_t mapi_ui_app_js_size;
  * Only our own files, only scripts and styles from them, data from our
  * own origin, no framing, no forms, no <base>. No inline script or style.
  */
-#define UI_CSP                                                          \
-	"default-src 'none'; script-src 'self'; style-src 'self'; "     \
+#define UI_CSP                                                        \
+	"default-src 'none'; script-src 'self'; style-src 'self'; "   \
 	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; " \
 	"form-action 'none'; frame-ancestors 'none'"
 
@@ -77,7 +77,7 @@ mapi_api_ui(const struct mapi_call *call, struct mapi_response *resp)
 	if (rest[0] == '\0' && !ends_with_slash(req->path)) {
 		/* /mock/ui → /mock/ui/ (the fragment survives a redirect). */
 		static const char moved[] = "<a href=\"/mock/ui/\">Moved "
-		                            "Permanently</a>.\n";
+					    "Permanently</a>.\n";
 
 		if (mapi_response_set_body(resp, 301,
 		                           "text/html; charset=utf-8", moved,
@@ -102,8 +102,8 @@ mapi_api_ui(const struct mapi_call *call, struct mapi_response *resp)
 	if (mapi_response_set_body(resp, 200, ui_files[i].content_type,
 	                           ui_files[i].data,
 	                           *ui_files[i].size) != MAPI_OK ||
-	    mapi_response_add_header(resp, "Content-Security-Policy",
-	                             UI_CSP) != MAPI_OK ||
+	    mapi_response_add_header(resp, "Content-Security-Policy", UI_CSP) !=
+	            MAPI_OK ||
 	    mapi_response_add_header(resp, "Cache-Control", "no-store") !=
 	            MAPI_OK ||
 	    mapi_response_add_header(resp, "X-Content-Type-Options",
