@@ -119,6 +119,10 @@ main(int argc, char **argv)
 		printf("mockapi: serving %s (export KUBECONFIG=%s)\n",
 		       mapi_server_url(server),
 		       mapi_server_kubeconfig_path(server));
+		/* The user's own local credential, in the fragment only. */
+		printf("mockapi: UI %s/mock/ui/#token=%s\n",
+		       mapi_server_url(server),
+		       mapi_server_admin_token(server));
 		(void)fflush(stdout);
 	}
 	while (sigwait(&set, &sig) != 0) {

@@ -120,6 +120,17 @@ mapi_api_handler_fn mapi_api_access_reviews;
 mapi_api_handler_fn mapi_api_oidc_config;
 mapi_api_handler_fn mapi_api_oidc_jwks;
 
+/* api/ui.c */
+
+/*
+ * GET|HEAD /mock/ui/ (index.html), /mock/ui/app.js, /mock/ui/app.css: the
+ * token timeline page, compiled in from mockapi/ui/, with a strict
+ * Content-Security-Policy and Cache-Control: no-store. /mock/ui → 301 to
+ * /mock/ui/; other names → "404 page not found"; other methods → 405.
+ * Serves no data: the page reads /mock/v1 with the token in its fragment.
+ */
+mapi_api_handler_fn mapi_api_ui;
+
 /* api/admin.c */
 
 /*

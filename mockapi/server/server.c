@@ -95,6 +95,9 @@ static const struct {
 	  mapi_api_selfsubjectreviews },
 	{ MAPI_EP_RESOURCE, "authorization.k8s.io", NULL,
 	  mapi_api_access_reviews },
+
+	{ MAPI_EP_MOCK_UI, NULL, NULL, mapi_api_ui },
+
 	{ MAPI_EP_MOCK_API, NULL, NULL, mapi_api_admin },
 	/* Last: every stored resource not claimed by a row above. */
 	{ MAPI_EP_RESOURCE, NULL, NULL, mapi_api_resources },
@@ -850,6 +853,28 @@ load_tokens(struct mapi_server *s, struct mapi_diag *diag)
 	return err;
 }
 
+/*
+ * The one non-Kubernetes rule: anyone may GET the static page under
+ * /mock/ui (a browser cannot send a bearer token on navigation). The page
+ * carries no data; everything it shows comes from /mock/v1, admin only.
+ * Loaded with the bootstrap policy so that --fixtures cannot lose it.
+ */
+static const char ui_policy[] =
+	"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":["
+	"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\","
+	"\"kind\":\"ClusterRole\",\"metadata\":{\"name\":"
+	"\"mockapi:ui-viewer\"},\"rules\":[{\"nonResourceURLs\":"
+	"[\"/mock/ui\",\"/mock/ui/*\"],\"verbs\":[\"get\",\"head\"]}]},"
+	"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\","
+	"\"kind\":\"ClusterRoleBinding\",\"metadata\":{\"name\":"
+	"\"mockapi:ui-viewer\"},\"roleRef\":{\"apiGroup\":"
+	"\"rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\","
+	"\"name\":\"mockapi:ui-viewer\"},\"subjects\":["
+	"{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"Group\","
+	"\"name\":\"system:authenticated\"},"
+	"{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"Group\","
+	"\"name\":\"system:unauthenticated\"}]}]}";
+
 static enum mapi_err fill_cluster(struct mapi_server *s, const char *ca_pem,
                                   struct mapi_diag *diag);
 
@@ -894,6 +919,11 @@ fill_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	}
 	cJSON_Delete(policy);
 	free(text);
+	if (err == MAPI_OK) {
+		err = mapi_fixtures_load_buffer(s->store, s->clock, "ui-policy",
+		                                ui_policy, sizeof(ui_policy) - 1,
+		                                diag);
+	}
 	if (err != MAPI_OK) {
 		return err;
 	}
@@ -1117,6 +1147,12 @@ const char *
 mapi_server_host(const struct mapi_server *server)
 {
 	return server->host;
+}
+
+const char *
+mapi_server_admin_token(const struct mapi_server *server)
+{
+	return server->admin_token;
 }
 
 const char *

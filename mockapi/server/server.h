@@ -57,6 +57,12 @@ const char *mapi_server_url(const struct mapi_server *server);
 /* The host clients should use: "127.0.0.1", "::1" (unbracketed). */
 const char *mapi_server_host(const struct mapi_server *server);
 
+/*
+ * The admin bearer token (the state dir's admin-token). For the ready
+ * line's UI link only: never put it in a log line or an event.
+ */
+const char *mapi_server_admin_token(const struct mapi_server *server);
+
 /* Absolute paths of the state dir and the kubeconfig written there. */
 const char *mapi_server_state_dir(const struct mapi_server *server);
 const char *mapi_server_kubeconfig_path(const struct mapi_server *server);

@@ -55,7 +55,10 @@ fi
 port=$(cat "$tmp/port")
 wait_file "$tmp/out" || fail "no ready line"
 want="mockapi: serving https://127.0.0.1:$port (export KUBECONFIG=$state/kubeconfig)"
-[ "$(cat "$tmp/out")" = "$want" ] || fail "ready line: $(cat "$tmp/out") want $want"
+[ "$(sed -n 1p "$tmp/out")" = "$want" ] || fail "ready line: $(cat "$tmp/out") want $want"
+want="mockapi: UI https://127.0.0.1:$port/mock/ui/#token=$(cat "$state/admin-token")"
+[ "$(sed -n 2p "$tmp/out")" = "$want" ] || fail "UI line differs (token not shown)"
+[ "$(wc -l <"$tmp/out")" = 2 ] || fail "ready lines: $(wc -l <"$tmp/out")"
 
 # 2. /version over verified TLS.
 body=$(curl -sS --max-time 10 --cacert "$state/ca.crt" "https://127.0.0.1:$port/version")
@@ -72,6 +75,38 @@ grep -q "^    token: $(cat "$state/admin-token")\$" "$kc" || fail "kubeconfig to
 grep -q "^current-context: mockapi\$" "$kc" || fail "kubeconfig context"
 [ "$(stat -c %a "$kc")" = 600 ] || fail "kubeconfig mode $(stat -c %a "$kc")"
 [ "$(stat -c %a "$state")" = 700 ] || fail "state dir mode"
+
+# 3b. The page under /mock/ui/ without credentials (anonymous), with its
+#     headers; /mock/ui redirects; unknown names 404; no POST.
+ui="https://127.0.0.1:$port/mock/ui"
+curl -sS --max-time 10 --cacert "$state/ca.crt" -D "$tmp/uih" -o "$tmp/uib" "$ui/" ||
+	fail "GET /mock/ui/"
+grep -q '^HTTP/[0-9.]* 200' "$tmp/uih" || fail "/mock/ui/ status: $(head -1 "$tmp/uih")"
+grep -qi '^content-type: text/html; charset=utf-8' "$tmp/uih" || fail "/mock/ui/ type"
+grep -qi "^content-security-policy: default-src 'none'; script-src 'self';" "$tmp/uih" ||
+	fail "/mock/ui/ CSP"
+grep -qi '^cache-control: no-store' "$tmp/uih" || fail "/mock/ui/ cache-control"
+grep -q '<script src="app.js"' "$tmp/uib" || fail "/mock/ui/ body"
+grep -q '<script>' "$tmp/uib" && fail "/mock/ui/ has an inline script"
+code=$(curl -sS --max-time 10 --cacert "$state/ca.crt" -o /dev/null \
+	-w '%{http_code} %{redirect_url}' "$ui")
+[ "$code" = "301 $ui/" ] || fail "/mock/ui redirect: $code"
+for f in app.js:text/javascript app.css:text/css; do
+	ct=$(curl -sS --max-time 10 --cacert "$state/ca.crt" -o /dev/null \
+		-w '%{http_code} %{content_type}' "$ui/${f%%:*}")
+	[ "$ct" = "200 ${f#*:}; charset=utf-8" ] || fail "$f: $ct"
+done
+code=$(curl -sS --max-time 10 --cacert "$state/ca.crt" -o /dev/null -w '%{http_code}' "$ui/nope")
+[ "$code" = 404 ] || fail "/mock/ui/nope: $code"
+code=$(curl -sS --max-time 10 --cacert "$state/ca.crt" -o /dev/null -w '%{http_code}' -X POST "$ui/")
+[ "$code" = 403 ] || fail "anonymous POST /mock/ui/: $code"
+code=$(curl -sS --max-time 10 --cacert "$state/ca.crt" -o /dev/null -w '%{http_code}' -X POST \
+	-H "Authorization: Bearer $(cat "$state/admin-token")" "$ui/")
+[ "$code" = 405 ] || fail "admin POST /mock/ui/: $code"
+# The rule is only for /mock/ui: other paths stay closed to anonymous.
+code=$(curl -sS --max-time 10 --cacert "$state/ca.crt" -o /dev/null -w '%{http_code}' \
+	"https://127.0.0.1:$port/api/v1/pods")
+[ "$code" = 403 ] || fail "anonymous /api/v1/pods: $code"
 
 # 4. The real kubectl (the dispatcher picks 1.32 from "minor":"32").
 if [ -x /usr/bin/kubectl ]; then
