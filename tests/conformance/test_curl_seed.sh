@@ -59,4 +59,14 @@ assert_eq "no token: system:anonymous Forbidden" \
 curl_to anonv "$URL/version"
 assert_eq "no token: /version is public" 200 "$CODE"
 
+# 409 AlreadyExists names the object in details (the name is in the body).
+curl_to exists -H "Authorization: Bearer $TOKEN" \
+	-H 'Content-Type: application/json' \
+	-d '{"metadata":{"name":"default"}}' \
+	"$URL/api/v1/namespaces/default/serviceaccounts"
+assert_eq "create default SA: 409" 409 "$CODE"
+assert_eq "create default SA: exact AlreadyExists Status" \
+	'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"serviceaccounts \"default\" already exists","reason":"AlreadyExists","details":{"name":"default","kind":"serviceaccounts"},"code":409}' \
+	"$(cat "$TMPD/exists.b")"
+
 conf_done

@@ -76,4 +76,23 @@ else
 	ok "get pods -w: no stderr"
 fi
 
+# Idle watches must not hold the server's threads: with two of them open
+# (as many as the pool has threads on a 2-core machine), other requests
+# are still answered. (With a 1 s blocking read each took ~4 s.)
+for i in 1 2; do
+	curl -sSN --max-time 20 --cacert "$STATE/ca.crt" \
+		-H "Authorization: Bearer $TOKEN" \
+		-D "$TMPD/cw$i.h" \
+		"$URL/api/v1/namespaces/kube-system/pods?watch=1" \
+		>/dev/null 2>&1 &
+	eval "cw$i=\$!"
+	wait_until 15 grep -q '^HTTP/1.1 200' "$TMPD/cw$i.h"
+done
+code=$(curl -sS --max-time 3 --cacert "$STATE/ca.crt" -o /dev/null \
+	-w '%{http_code}' "$URL/healthz" 2>&1)
+assert_eq "two idle watches: /healthz still answered" 200 "$code"
+# shellcheck disable=SC2154
+kill "$cw1" "$cw2" 2>/dev/null
+wait "$cw1" "$cw2" 2>/dev/null
+
 conf_done
