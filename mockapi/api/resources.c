@@ -28,6 +28,8 @@
 #include "api/tokens.h"
 #include "api/validate.h"
 #include "auth/authn.h"
+#include "fileio.h"
+#include "server/config.h"
 #include "server/http.h"
 #include "server/json.h"
 #include "server/proto.h"
@@ -39,6 +41,13 @@
 
 #define JSON_TYPE "application/json"
 #define MAX_LIMIT 100000
+/*
+ * How long one watch read may wait for an event. The reader runs on an MHD
+ * pool thread that serves other connections too, so it must not block for
+ * long: with 1 s, two idle watchers on a 2-thread pool held every other
+ * request for ~4 s. MHD calls the reader again when it returns 0.
+ */
+#define WATCH_POLL_NS (10 * 1000 * 1000)
 
 /* Everything a verb needs about the request, resolved once. */
 struct rctx {
@@ -961,6 +970,7 @@ out:
 
 struct watch_stream {
 	struct mapi_store_watch *w;
+	struct mapi_store *store;
 	const struct mapi_api_resource *row;
 	char api_version[160];
 	bool table;
@@ -1038,7 +1048,7 @@ watch_read(void *payload, char *buf, size_t max)
 	struct watch_stream *s = payload;
 	struct mapi_watch_event *ev = NULL;
 	enum mapi_err err;
-	int64_t wait = MAPI_NS_PER_SEC;
+	int64_t wait = WATCH_POLL_NS;
 	size_t n;
 
 	if (s->pending != NULL) {
@@ -1067,6 +1077,11 @@ watch_read(void *payload, char *buf, size_t max)
 			wait = left;
 		}
 	}
+	/*
+	 * Pods whose grace period ran out go now, so a watcher (kubectl
+	 * delete --wait) sees DELETED without another request arriving.
+	 */
+	(void)mapi_store_run_due(s->store);
 	err = mapi_store_watch_next(s->w, wait, &ev);
 	if (err != MAPI_OK) {
 		return MAPI_STREAM_END; /* closed: the client re-lists */
@@ -1125,6 +1140,7 @@ do_watch(const struct rctx *c, struct mapi_response *resp)
 		return;
 	}
 	s->row = c->row;
+	s->store = c->store;
 	(void)snprintf(s->api_version, sizeof(s->api_version), "%s",
 	               c->api_version);
 	s->table = mapi_table_wanted(accept);
@@ -1143,6 +1159,67 @@ do_watch(const struct rctx *c, struct mapi_response *resp)
 }
 
 /* ---- writes ---- */
+
+/* Creates obj (consumed) at r unless something is there; best effort. */
+static void
+create_if_missing(const struct rctx *c, const struct mapi_store_ref *r,
+                  cJSON *obj)
+{
+	cJSON *created = NULL;
+	struct mapi_diag diag = { 0 };
+
+	if (obj != NULL &&
+	    mapi_store_create(c->store, r, obj, 0, &created, &diag) == MAPI_OK) {
+		cJSON_Delete(created);
+	}
+	cJSON_Delete(obj);
+}
+
+/*
+ * What the controllers add to a new namespace at once: the "default"
+ * ServiceAccount (serviceaccounts-controller) and the kube-root-ca.crt
+ * ConfigMap with the cluster CA from the state dir (root-ca-cert-publisher),
+ * so pods can be created in it right away.
+ */
+static void
+populate_namespace(const struct rctx *c, const char *ns)
+{
+	struct mapi_store_ref sa = { .group = "",
+		                     .resource = "serviceaccounts",
+		                     .ns = ns,
+		                     .name = "default" };
+	struct mapi_store_ref cm = { .group = "",
+		                     .resource = "configmaps",
+		                     .ns = ns,
+		                     .name = "kube-root-ca.crt" };
+	char path[4096];
+	char *ca = NULL;
+	size_t ca_len = 0;
+	cJSON *obj;
+	cJSON *data;
+
+	if (ns == NULL) {
+		return;
+	}
+	create_if_missing(c, &sa,
+	                  cJSON_Parse("{\"metadata\":{\"name\":\"default\"}}"));
+	if (mapi_server_config(c->call->server)->insecure_http ||
+	    snprintf(path, sizeof(path), "%s/ca.crt",
+	             mapi_server_state_dir(c->call->server)) >=
+	            (int)sizeof(path) ||
+	    mapi_file_read(path, 1024 * 1024, &ca, &ca_len, NULL) != MAPI_OK) {
+		return;
+	}
+	obj = cJSON_Parse("{\"metadata\":{\"name\":\"kube-root-ca.crt\"},"
+	                  "\"data\":{}}");
+	data = cJSON_GetObjectItemCaseSensitive(obj, "data");
+	if (data == NULL || cJSON_AddStringToObject(data, "ca.crt", ca) == NULL) {
+		cJSON_Delete(obj);
+		obj = NULL;
+	}
+	create_if_missing(c, &cm, obj);
+	free(ca);
+}
 
 static void
 do_create(const struct rctx *c, struct mapi_response *resp)
@@ -1171,6 +1248,18 @@ do_create(const struct rctx *c, struct mapi_response *resp)
 		goto out;
 	}
 	err = mapi_store_create(c->store, &r, obj, 0, &created, &diag);
+	if (err == MAPI_EEXIST) {
+		/* The name is in the body, not the URL. */
+		struct mapi_status_details d = {
+			.name = mapi_json_get_path_string(obj, "metadata.name"),
+			.group = c->row->group,
+			.kind = c->row->resource,
+		};
+
+		respond_or_500(resp, mapi_status_respond(resp, err, diag.msg,
+		                                         &d));
+		goto out;
+	}
 	if (err != MAPI_OK) {
 		respond_err(c, resp, err, &diag);
 		goto out;
@@ -1178,6 +1267,11 @@ do_create(const struct rctx *c, struct mapi_response *resp)
 	if (*c->row->group == '\0' && strcmp(c->row->resource, "secrets") == 0) {
 		/* The tokens controller fills ServiceAccount token Secrets. */
 		(void)mapi_api_secret_fill_token(c->call, c->store, &created);
+	}
+	if (*c->row->group == '\0' &&
+	    strcmp(c->row->resource, "namespaces") == 0) {
+		populate_namespace(c, mapi_json_get_path_string(
+		                              created, "metadata.name"));
 	}
 	created = typed(c, created);
 	if (created == NULL) {
@@ -1540,10 +1634,16 @@ mapi_api_resources(const struct mapi_call *call, struct mapi_response *resp)
 		do_create(&c, resp);
 		break;
 	case MAPI_VERB_UPDATE:
-		do_update(&c, resp);
-		break;
 	case MAPI_VERB_PATCH:
-		do_patch(&c, resp);
+		/* PUT or PATCH on a collection: no such route. */
+		if (ref->name[0] == '\0') {
+			respond_or_500(resp,
+			               mapi_status_method_not_allowed(resp));
+		} else if (route->verb == MAPI_VERB_UPDATE) {
+			do_update(&c, resp);
+		} else {
+			do_patch(&c, resp);
+		}
 		break;
 	case MAPI_VERB_DELETE:
 		do_delete(&c, resp);

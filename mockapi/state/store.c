@@ -775,8 +775,12 @@ run_due_locked(struct mapi_store *store)
 int64_t
 mapi_store_run_due(struct mapi_store *store)
 {
-	int64_t next;
+	int64_t next = atomic_load(&store->next_due);
 
+	/* Nothing due: no lock (watch streams call this on every poll). */
+	if (next == 0 || mapi_clock_now_ns(store->clock) < next) {
+		return next;
+	}
 	pthread_rwlock_wrlock(&store->lock);
 	next = run_due_locked(store);
 	pthread_rwlock_unlock(&store->lock);
