@@ -27,6 +27,7 @@
 #include "server/status.h"
 #include "sim/clock.h"
 #include "state/fixtures.h"
+#include "state/statefile.h"
 #include "state/store.h"
 
 /* State files are small; anything bigger is not ours. */
@@ -44,6 +45,7 @@ struct mapi_server {
 	struct mapi_authz *authz;
 	struct mapi_keyset *keyset;
 	struct mapi_store *store;
+	struct mapi_statefile *statefile;
 	struct mapi_http *http;
 };
 
@@ -617,6 +619,33 @@ publish_root_ca(struct mapi_server *s, const char *ca_pem)
 	return err;
 }
 
+/*
+ * ---- persistence (state/statefile) ----
+ * The store saved in the state dir (store.json + store.journal) is
+ * restored instead of loading fixtures, unless --fresh or --fixtures asks
+ * for fixtures; every later change is journaled and fdatasync'ed before
+ * the response (the store's sync hook). POST /mock/v1/reset reloads
+ * fixtures through the store, so the journal records it too.
+ */
+static enum mapi_err
+restore_store(struct mapi_server *s, bool *out_restored,
+              struct mapi_diag *diag)
+{
+	enum mapi_err err;
+
+	*out_restored = false;
+	err = mapi_statefile_open(s->state_dir, NULL, &s->statefile, diag);
+	if (err != MAPI_OK) {
+		return err;
+	}
+	if (s->cfg.fresh || s->cfg.fixtures != NULL) {
+		return MAPI_OK;
+	}
+	return mapi_statefile_restore(s->statefile, s->store, out_restored,
+	                              diag);
+}
+/* ---- end persistence ---- */
+
 /* The store, filled with the bootstrap RBAC policy and the fixtures. */
 static enum mapi_err
 load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
@@ -627,6 +656,7 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	cJSON *policy = NULL;
 	char *text = NULL;
 	enum mapi_err err;
+	bool restored = false;
 
 	if (strcmp(s->cfg.authorization_mode, "AlwaysAllow") == 0) {
 		mode = MAPI_AUTHZ_ALWAYS_ALLOW;
@@ -634,6 +664,15 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	err = mapi_store_new(s->clock, &so, &s->store);
 	if (err == MAPI_OK) {
 		err = mapi_authz_new(mode, authz_list, authz_get, s, &s->authz);
+	}
+	if (err == MAPI_OK) {
+		err = restore_store(s, &restored, diag);
+	}
+	if (err == MAPI_OK && restored) {
+		err = publish_root_ca(s, ca_pem);
+		return err == MAPI_OK ? mapi_statefile_attach(s->statefile,
+		                                              s->store, diag)
+		                      : err;
 	}
 	if (err == MAPI_OK) {
 		err = mapi_authz_bootstrap_policy(&policy);
@@ -659,6 +698,9 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	}
 	if (err == MAPI_OK) {
 		err = publish_root_ca(s, ca_pem);
+	}
+	if (err == MAPI_OK) {
+		err = mapi_statefile_attach(s->statefile, s->store, diag);
 	}
 	return err;
 }
@@ -846,6 +888,10 @@ mapi_server_stop(struct mapi_server *server)
 		return;
 	}
 	mapi_http_stop(server->http);
+	if (mapi_statefile_close(server->statefile, NULL) != MAPI_OK) {
+		/* No final snapshot; the journal still has every
+		 * acknowledged change, replayed on the next start. */
+	}
 	mapi_authz_free(server->authz);
 	mapi_store_free(server->store);
 	mapi_keyset_free(server->keyset);
