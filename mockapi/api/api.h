@@ -83,3 +83,39 @@ mapi_api_handler_fn mapi_api_openapi_v3;
  * update, patch, delete, deletecollection, with kube-apiserver's Statuses.
  */
 mapi_api_handler_fn mapi_api_resources;
+
+/* api/tokens.c */
+
+/*
+ * /api/v1/.../serviceaccounts[/<name>[/<sub>]]: the token subresource is
+ * TokenRequest (create only: reference §2, every §2.5 error in order, the
+ * Warning: 299 header when shortened); everything else is
+ * mapi_api_resources.
+ */
+mapi_api_handler_fn mapi_api_serviceaccounts;
+
+/*
+ * POST /apis/authentication.k8s.io/v1/tokenreviews: always 201 with the
+ * §3.3 shapes (status.error from §3.4), through the same authenticator and
+ * cache as request authentication; the admin token is reviewed as the
+ * static token authenticator would. 400 for a namespaced URL or an empty
+ * token.
+ */
+mapi_api_handler_fn mapi_api_tokenreviews;
+
+/* POST .../selfsubjectreviews: 201 with the caller's user info (§4.1). */
+mapi_api_handler_fn mapi_api_selfsubjectreviews;
+
+/* api/reviews.c */
+
+/*
+ * authorization.k8s.io/v1 selfsubjectaccessreviews, subjectaccessreviews,
+ * localsubjectaccessreviews (namespaced) and selfsubjectrulesreviews
+ * through auth/authz: the request echoed plus status (§4.2). Other
+ * resources of the group: "404 page not found".
+ */
+mapi_api_handler_fn mapi_api_access_reviews;
+
+/* api/openid.c: GET /.well-known/openid-configuration, /openid/v1/jwks. */
+mapi_api_handler_fn mapi_api_oidc_config;
+mapi_api_handler_fn mapi_api_oidc_jwks;

@@ -25,6 +25,7 @@
 #include "api/patch.h"
 #include "api/resources.h"
 #include "api/table.h"
+#include "api/tokens.h"
 #include "api/validate.h"
 #include "auth/authn.h"
 #include "server/http.h"
@@ -1096,6 +1097,10 @@ do_create(const struct rctx *c, struct mapi_response *resp)
 	if (err != MAPI_OK) {
 		respond_err(c, resp, err, &diag);
 		goto out;
+	}
+	if (*c->row->group == '\0' && strcmp(c->row->resource, "secrets") == 0) {
+		/* The tokens controller fills ServiceAccount token Secrets. */
+		(void)mapi_api_secret_fill_token(c->call, c->store, &created);
 	}
 	created = typed(c, created);
 	if (created == NULL) {

@@ -79,6 +79,12 @@ mapi_authn_token_equal(const char *a, const char *b)
 }
 
 bool
+mapi_authn_is_admin_token(const struct mapi_authn *authn, const char *token)
+{
+	return token != NULL && mapi_authn_token_equal(token, authn->admin_token);
+}
+
+bool
 mapi_identity_add_group(struct mapi_identity *id, const char *group)
 {
 	if (id->n_groups >= MAPI_IDENTITY_MAX_GROUPS ||

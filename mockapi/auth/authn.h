@@ -83,6 +83,13 @@ mapi_authn_authenticate(const struct mapi_authn *authn,
                         const char *authorization, struct mapi_identity *out_id,
                         struct mapi_diag *diag);
 
+/*
+ * True if token is the static admin token (constant time), for
+ * TokenReview, which reviews it as the static token authenticator would.
+ */
+bool mapi_authn_is_admin_token(const struct mapi_authn *authn,
+                               const char *token);
+
 /* Adds a group to id; false when full or too long (id unchanged). */
 bool mapi_identity_add_group(struct mapi_identity *id, const char *group);
 

@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
+#include <openssl/params.h>
 
 #include "auth/jwt_int.h"
 
@@ -1011,6 +1012,50 @@ out:
 	free(claims_json);
 	free(header_json);
 	cJSON_Delete(header);
+	ERR_clear_error();
+	return err;
+}
+
+enum mapi_err
+mapi_jwt_hmac_sha256(const uint8_t *key, size_t keylen,
+                     const void *const *parts, const size_t *lens,
+                     size_t n_parts, uint8_t out[MAPI_JWT_HMAC_LEN])
+{
+	OSSL_PARAM params[2];
+	EVP_MAC *mac = NULL;
+	EVP_MAC_CTX *ctx = NULL;
+	uint8_t tag[MAPI_JWT_HMAC_LEN];
+	size_t tag_len = 0;
+	enum mapi_err err = MAPI_ECRYPTO;
+	size_t i;
+
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+	if (ctx == NULL) {
+		goto out;
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	                                             (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(ctx, key, keylen, params) != 1) {
+		goto out;
+	}
+	for (i = 0; i < n_parts; i++) {
+		if (lens[i] > 0 &&
+		    EVP_MAC_update(ctx, parts[i], lens[i]) != 1) {
+			goto out;
+		}
+	}
+	if (EVP_MAC_final(ctx, tag, &tag_len, sizeof(tag)) != 1 ||
+	    tag_len != sizeof(tag)) {
+		goto out;
+	}
+	memcpy(out, tag, sizeof(tag));
+	err = MAPI_OK;
+out:
+	OPENSSL_cleanse(tag, sizeof(tag));
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
 	ERR_clear_error();
 	return err;
 }

@@ -183,3 +183,18 @@ mapi_jwt_serialize_claims(const struct cJSON *claims, char **out_json);
 MAPI_NODISCARD enum mapi_err
 mapi_jwt_sign(enum mapi_jws_alg alg, struct evp_pkey_st *key, const char *kid,
               const struct cJSON *claims, char **out_token);
+
+/* Size of an HMAC-SHA256 tag. */
+#define MAPI_JWT_HMAC_LEN 32
+
+/*
+ * HMAC-SHA256 of n_parts byte strings fed in order (parts[i] of lens[i]
+ * bytes; a NULL part must have length 0) under key (keylen bytes), into
+ * out. Not a JWS operation: it is here because this file is the crypto
+ * adapter (the token cache keys its entries with it, as kube-apiserver's
+ * cached token authenticator does). MAPI_ECRYPTO if OpenSSL fails.
+ */
+MAPI_NODISCARD enum mapi_err
+mapi_jwt_hmac_sha256(const uint8_t *key, size_t keylen,
+                     const void *const *parts, const size_t *lens,
+                     size_t n_parts, uint8_t out[MAPI_JWT_HMAC_LEN]);

@@ -24,6 +24,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/router.h"
+#include "server/satokens.h"
 #include "server/status.h"
 #include "sim/clock.h"
 #include "state/fixtures.h"
@@ -47,6 +48,8 @@ struct mapi_server {
 	struct mapi_store *store;
 	struct mapi_statefile *statefile;
 	struct mapi_http *http;
+	struct mapi_satokens *satokens; /* ServiceAccount tokens */
+	char *ca_pem;                   /* ca.crt, or NULL (plain HTTP) */
 };
 
 /*
@@ -72,6 +75,17 @@ static const struct {
 	{ MAPI_EP_OPENAPI_V2, NULL, NULL, mapi_api_openapi_v2 },
 	{ MAPI_EP_OPENAPI_V3, NULL, NULL, mapi_api_openapi_v3 },
 	{ MAPI_EP_OPENAPI_V3_PATH, NULL, NULL, mapi_api_openapi_v3 },
+	/* ServiceAccount tokens and access reviews (api/tokens.c,
+	 * api/reviews.c, api/openid.c). */
+	{ MAPI_EP_OIDC_CONFIG, NULL, NULL, mapi_api_oidc_config },
+	{ MAPI_EP_OIDC_JWKS, NULL, NULL, mapi_api_oidc_jwks },
+	{ MAPI_EP_RESOURCE, "", "serviceaccounts", mapi_api_serviceaccounts },
+	{ MAPI_EP_RESOURCE, "authentication.k8s.io", "tokenreviews",
+	  mapi_api_tokenreviews },
+	{ MAPI_EP_RESOURCE, "authentication.k8s.io", "selfsubjectreviews",
+	  mapi_api_selfsubjectreviews },
+	{ MAPI_EP_RESOURCE, "authorization.k8s.io", NULL,
+	  mapi_api_access_reviews },
 	/* Last: every stored resource not claimed by a row above. */
 	{ MAPI_EP_RESOURCE, NULL, NULL, mapi_api_resources },
 };
@@ -646,6 +660,36 @@ restore_store(struct mapi_server *s, bool *out_restored,
 }
 /* ---- end persistence ---- */
 
+/*
+ * The ServiceAccount token service from the --issuer, --api-audiences,
+ * --token-*-ttl, --no-extend-token-expiration and --seed flags, and its
+ * authenticator as the token validator of every request.
+ */
+static enum mapi_err
+load_tokens(struct mapi_server *s, struct mapi_diag *diag)
+{
+	const struct mapi_config *c = &s->cfg;
+	struct mapi_satokens_config tc = {
+		.issuer = c->issuer,
+		.api_audiences = c->api_audiences,
+		.min_ttl = c->token_min_ttl_ns / MAPI_NS_PER_SEC,
+		.default_ttl = c->token_default_ttl_ns / MAPI_NS_PER_SEC,
+		.max_ttl = c->token_max_ttl_ns / MAPI_NS_PER_SEC,
+		.extend = c->extend_token_expiration,
+		.seed = c->seed,
+		.seeded = c->seed_set,
+	};
+	enum mapi_err err;
+
+	err = mapi_satokens_new(&tc, s->keyset, s->store, s->clock,
+	                        &s->satokens, diag);
+	if (err == MAPI_OK) {
+		mapi_authn_set_token_validator(s->authn, mapi_satokens_validate,
+		                               s->satokens);
+	}
+	return err;
+}
+
 /* The store, filled with the bootstrap RBAC policy and the fixtures. */
 static enum mapi_err
 load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
@@ -766,6 +810,9 @@ mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
 	if (err == MAPI_OK) {
 		err = load_cluster(s, ca, diag);
 	}
+	if (err == MAPI_OK) {
+		err = load_tokens(s, diag);
+	}
 	if (err != MAPI_OK) {
 		goto out;
 	}
@@ -801,6 +848,8 @@ mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
 			goto out;
 		}
 	}
+	s->ca_pem = ca; /* kept for legacy Secret tokens' ca.crt */
+	ca = NULL;
 	*out = s;
 	s = NULL;
 	err = MAPI_OK;
@@ -881,6 +930,18 @@ mapi_server_authz(const struct mapi_server *server)
 	return server->authz;
 }
 
+struct mapi_satokens *
+mapi_server_satokens(const struct mapi_server *server)
+{
+	return server->satokens;
+}
+
+const char *
+mapi_server_ca_pem(const struct mapi_server *server)
+{
+	return server->ca_pem;
+}
+
 void
 mapi_server_stop(struct mapi_server *server)
 {
@@ -892,6 +953,8 @@ mapi_server_stop(struct mapi_server *server)
 		/* No final snapshot; the journal still has every
 		 * acknowledged change, replayed on the next start. */
 	}
+	mapi_satokens_free(server->satokens);
+	free(server->ca_pem);
 	mapi_authz_free(server->authz);
 	mapi_store_free(server->store);
 	mapi_keyset_free(server->keyset);

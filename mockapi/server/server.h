@@ -35,6 +35,7 @@ struct mapi_authn;
 struct mapi_authz;
 struct mapi_clock;
 struct mapi_keyset;
+struct mapi_satokens;
 struct mapi_store;
 struct mapi_config;
 struct mapi_server;
@@ -66,6 +67,13 @@ struct mapi_authn *mapi_server_authn(const struct mapi_server *server);
 struct mapi_store *mapi_server_store(const struct mapi_server *server);
 struct mapi_keyset *mapi_server_keyset(const struct mapi_server *server);
 struct mapi_authz *mapi_server_authz(const struct mapi_server *server);
+
+/*
+ * The ServiceAccount token service and authenticator (borrowed), and the
+ * CA certificate PEM (NULL when serving plain HTTP).
+ */
+struct mapi_satokens *mapi_server_satokens(const struct mapi_server *server);
+const char *mapi_server_ca_pem(const struct mapi_server *server);
 
 /* Stops serving (in-flight requests finish), frees. Accepts NULL. */
 void mapi_server_stop(struct mapi_server *server);

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * satokens: auth/tokens wired into the running server — the ServiceAccount
+ * token authenticator kube-apiserver chains for every request and for
+ * TokenReview, with what auth/tokens leaves to its caller:
+ *
+ *   - the lookup adapter: live ServiceAccounts, Pods, Secrets and Nodes
+ *     read from the store (uid, deletionTimestamp, spec.serviceAccountName,
+ *     spec.nodeName, data.token base64-decoded, the
+ *     kubernetes.io/legacy-token-invalid-since label);
+ *   - the jti random source: a splitmix64 stream seeded from --seed (so a
+ *     --threads 1 run repeats its jtis), else getrandom(2);
+ *   - the success cache of the token authenticator union (reference §9):
+ *     entries live 10 s on the MOCK clock, are keyed by HMAC-SHA256 under
+ *     a random per-process key of the target audiences plus the token (the
+ *     token itself is never stored), and failures are never cached;
+ *   - the identity: the tokens identity plus system:authenticated (the
+ *     authenticated-group adder), extra copied one value per key.
+ *
+ * Ownership: the keyset, store and clock are borrowed and must outlive the
+ *   struct. Review results own their heap members (_review_clear()).
+ * Threads: every function is safe from any thread (the cache and the
+ *   seeded generator take their own mutex; validation runs unlocked).
+ * Errors: enum mapi_err; outputs written only on MAPI_OK. A refused token
+ *   is not an error (see mapi_satokens_review).
+ * Limits: MAPI_SATOKENS_CACHE_SLOTS cache entries (direct-mapped: a
+ *   collision evicts), tokens as auth/tokens bounds them.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/authn.h"
+#include "errors.h"
+
+struct mapi_clock;
+struct mapi_keyset;
+struct mapi_store;
+struct mapi_satokens;
+struct mapi_tokens;
+
+#define MAPI_SATOKENS_CACHE_SLOTS  4096
+#define MAPI_SATOKENS_CACHE_TTL_NS (INT64_C(10) * 1000000000)
+
+/* From the command line (server/config.h). */
+struct mapi_satokens_config {
+	const char *issuer;        /* NULL → MAPI_TOKENS_DEFAULT_ISSUER */
+	const char *api_audiences; /* comma list; NULL or "" → {issuer} */
+	int64_t min_ttl;           /* s */
+	int64_t default_ttl;       /* s */
+	int64_t max_ttl;           /* s; 0 = no clamp */
+	bool extend;               /* the 3607 s → one year rule */
+	uint64_t seed;
+	bool seeded;
+};
+
+/*
+ * The token service and its authenticator. MAPI_EINVAL with a one-line
+ * diag for a bad issuer, audience list or lifetimes (mapi_tokens_new's
+ * checks, prefixed with nothing); MAPI_EIO if getrandom fails.
+ */
+MAPI_NODISCARD enum mapi_err
+mapi_satokens_new(const struct mapi_satokens_config *cfg,
+                  struct mapi_keyset *keyset, struct mapi_store *store,
+                  const struct mapi_clock *clock, struct mapi_satokens **out,
+                  struct mapi_diag *diag);
+
+/* Accepts NULL. */
+void mapi_satokens_free(struct mapi_satokens *s);
+
+/* The token service (borrowed), for TokenRequest and legacy Secrets. */
+const struct mapi_tokens *mapi_satokens_tokens(const struct mapi_satokens *s);
+
+/* A TokenReview verdict (the same one request authentication uses). */
+struct mapi_satokens_review {
+	bool authenticated;
+	struct mapi_identity id; /* authenticated only */
+	char **audiences;        /* status.audiences (token aud ∩ target) */
+	size_t n_audiences;
+	char *error; /* refused: status.error, reference §3.4 */
+};
+
+/*
+ * Authenticates token[0..len) against the target audiences (n = 0 → the
+ * API audiences), through the cache, at the mock clock's now. MAPI_OK for
+ * every verdict; MAPI_ENOMEM, MAPI_ECRYPTO or a store error otherwise.
+ */
+MAPI_NODISCARD enum mapi_err
+mapi_satokens_review(struct mapi_satokens *s, const char *token, size_t len,
+                     const char *const *audiences, size_t n_audiences,
+                     struct mapi_satokens_review *out);
+
+/* Frees the members and zeroes the struct. Accepts NULL. */
+void mapi_satokens_review_clear(struct mapi_satokens_review *r);
+
+/*
+ * The authn validator (mapi_authn_set_token_validator, payload = the
+ * struct mapi_satokens): a review against the API audiences. A refusal is
+ * MAPI_EUNAUTHORIZED with status.error in diag (never the token).
+ */
+mapi_token_validator_fn mapi_satokens_validate;
