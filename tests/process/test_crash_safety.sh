@@ -67,6 +67,11 @@ api POST "$sas" '{"metadata":{"name":"before","labels":{"a":"b"}}}' \
 api GET "$sas/before" | sed '$d' >"$tmp/before.get"
 api GET "$sas" | sed '$d' >"$tmp/list.before"
 keysum=$(sha256sum "$state/sa.key" | cut -d' ' -f1)
+# A real token (TokenRequest) for the ServiceAccount made before the burst.
+api POST "$sas/before/token" '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}}' \
+	>"$tmp/tr.json"
+[ "$(tail -n 1 "$tmp/tr.json")" = 201 ] || fail "TokenRequest: $(tail -n 1 "$tmp/tr.json")"
+satoken=$(sed '$d' "$tmp/tr.json" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["status"]["token"])')
 
 # The burst: 4 writers x 50 creates, each line "name status".
 for w in 1 2 3 4; do
@@ -154,6 +159,20 @@ b, a = uids(sys.argv[1]), uids(sys.argv[2])
 for n, u in b.items():
     assert a.get(n) == u, n
 EOF
+# The token issued before the kill still validates (TokenReview) and
+# authenticates a request.
+review=$(printf '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"%s"}}' "$satoken")
+api POST /apis/authentication.k8s.io/v1/tokenreviews "$review" >"$tmp/rev.json"
+sed '$d' "$tmp/rev.json" | "$py" -c '
+import json, sys
+st = json.load(sys.stdin)["status"]
+assert st.get("authenticated") is True, st
+assert st["user"]["username"] == "system:serviceaccount:default:before", st
+' || fail "TokenReview after restart: $(cat "$tmp/rev.json")"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$state/ca.crt" \
+	-H "Authorization: Bearer $satoken" "$base/api")
+[ "$code" != 401 ] || fail "the pre-kill token is 401 after the restart"
+
 # Writes still work and a clean stop leaves an empty journal.
 api POST "$sas" '{"metadata":{"name":"after-restart"}}' | tail -n 1 |
 	grep -q '^201$' || fail "create after restart"
