@@ -6,7 +6,9 @@
  *
  *   - --watches slots hold a configmap watch open for the whole run;
  *   - every other slot loops: list pods, create a configmap, delete it,
- *     GET /version, and a short watch (timeoutSeconds=1) every 8th round.
+ *     GET /version, TokenRequest for default/default, TokenReview of a
+ *     token (must come back authenticated), and a short watch
+ *     (timeoutSeconds=1) every 8th round.
  *
  * It checks that every answer had the expected status (no transport
  * errors either), that the server's open descriptors (/proc/PID/fd) are
@@ -37,24 +39,31 @@ enum op {
 	OP_DELETE_CM,
 	OP_VERSION,
 	OP_SHORT_WATCH,
+	OP_TOKEN_REQUEST,
+	OP_TOKEN_REVIEW,
 	OP_LONG_WATCH,
 	OP_COUNT_,
 };
 
 static const char *const op_names[] = {
-	"list pods", "create cm", "delete cm", "version", "short watch",
-	"long watch",
+	"list pods",     "create cm",    "delete cm",  "version",
+	"short watch",   "token request", "token review", "long watch",
 };
 
-static const long op_expect[] = { 200, 201, 200, 200, 200, 200 };
+static const long op_expect[] = { 200, 201, 200, 200, 200, 201, 201, 200 };
+
+struct ctx;
 
 struct slot {
 	CURL *h;
+	struct ctx *c;
 	int id;
 	enum op op;
 	unsigned round;
 	char url[512];
 	char body[256];
+	char resp[4096]; /* the start of the answer (tokens, reviews) */
+	size_t resp_len;
 };
 
 struct stats {
@@ -72,6 +81,7 @@ struct ctx {
 	struct curl_slist *hdrs;
 	struct stats st;
 	unsigned long seq;
+	char *review_body; /* a TokenReview of a token from TokenRequest */
 };
 
 static double
@@ -127,13 +137,19 @@ rss_kb(long pid)
 }
 
 static size_t
-discard(char *p, size_t size, size_t n, void *payload)
+on_data(char *p, size_t size, size_t n, void *payload)
 {
-	struct ctx *c = payload;
+	struct slot *s = payload;
+	size_t len = size * n;
+	size_t room = sizeof(s->resp) - 1 - s->resp_len;
 
-	(void)p;
-	c->st.bytes += size * n;
-	return size * n;
+	s->c->st.bytes += len;
+	if (room > 0) {
+		memcpy(s->resp + s->resp_len, p, len < room ? len : room);
+		s->resp_len += len < room ? len : room;
+		s->resp[s->resp_len] = '\0';
+	}
+	return len;
 }
 
 /* Points the slot's handle at its next request. */
@@ -149,8 +165,11 @@ prepare(struct ctx *c, struct slot *s)
 	(void)curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
 	                       (long)CURL_HTTP_VERSION_1_1);
 	(void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdrs);
-	(void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	(void)curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	(void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	(void)curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	s->c = c;
+	s->resp_len = 0;
+	s->resp[0] = '\0';
 	(void)curl_easy_setopt(h, CURLOPT_PRIVATE, s);
 	(void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	(void)curl_easy_setopt(h, CURLOPT_TIMEOUT,
@@ -187,6 +206,22 @@ prepare(struct ctx *c, struct slot *s)
 		               "watch=1&timeoutSeconds=1&labelSelector=soak",
 		               c->base);
 		break;
+	case OP_TOKEN_REQUEST:
+		(void)snprintf(s->url, sizeof(s->url),
+		               "%s/api/v1/namespaces/default/serviceaccounts/"
+		               "default/token",
+		               c->base);
+		(void)curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+		                       "{\"apiVersion\":\"authentication.k8s.io/"
+		                       "v1\",\"kind\":\"TokenRequest\","
+		                       "\"spec\":{}}");
+		break;
+	case OP_TOKEN_REVIEW:
+		(void)snprintf(s->url, sizeof(s->url),
+		               "%s/apis/authentication.k8s.io/v1/tokenreviews",
+		               c->base);
+		(void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->review_body);
+		break;
 	case OP_LONG_WATCH:
 	case OP_COUNT_:
 		(void)snprintf(s->url, sizeof(s->url),
@@ -196,6 +231,20 @@ prepare(struct ctx *c, struct slot *s)
 		break;
 	}
 	(void)curl_easy_setopt(h, CURLOPT_URL, s->url);
+}
+
+static bool
+c_has_tokens(const struct slot *s)
+{
+	return s->c->review_body != NULL;
+}
+
+static enum op
+round_end(struct slot *s)
+{
+	s->round++;
+	return (s->round + (unsigned)s->id) % 8 == 0 ? OP_SHORT_WATCH
+	                                             : OP_LIST_PODS;
 }
 
 /* The op after s->op for a looping slot. */
@@ -210,9 +259,11 @@ next_op(struct slot *s)
 	case OP_DELETE_CM:
 		return OP_VERSION;
 	case OP_VERSION:
-		s->round++;
-		return (s->round + (unsigned)s->id) % 8 == 0 ? OP_SHORT_WATCH
-		                                             : OP_LIST_PODS;
+		return c_has_tokens(s) ? OP_TOKEN_REQUEST : round_end(s);
+	case OP_TOKEN_REQUEST:
+		return OP_TOKEN_REVIEW;
+	case OP_TOKEN_REVIEW:
+		return round_end(s);
 	default:
 		return OP_LIST_PODS;
 	}
@@ -232,6 +283,10 @@ record(struct ctx *c, struct slot *s, CURLcode rc)
 			               curl_easy_strerror(rc));
 		}
 		return false;
+	}
+	if (code == op_expect[s->op] && s->op == OP_TOKEN_REVIEW &&
+	    strstr(s->resp, "\"authenticated\":true") == NULL) {
+		code = -1; /* 201 but not authenticated */
 	}
 	if (code != op_expect[s->op]) {
 		if (c->st.unexpected++ == 0 && c->st.transport == 0) {
@@ -408,6 +463,42 @@ pump(CURLM *m, struct ctx *c, struct slot *slots, struct timeline *tl)
 	}
 }
 
+/* One TokenRequest, blocking; its token becomes the reviews' body. */
+static bool
+fetch_review_body(struct ctx *c)
+{
+	static const char pre[] = "{\"apiVersion\":\"authentication.k8s.io/v1\","
+	                          "\"kind\":\"TokenReview\",\"spec\":{"
+	                          "\"token\":\"";
+	struct slot s = { .op = OP_TOKEN_REQUEST, .id = -1 };
+	const char *t, *e;
+	long code = 0;
+	bool ok = false;
+
+	s.h = curl_easy_init();
+	if (s.h == NULL) {
+		return false;
+	}
+	prepare(c, &s);
+	if (curl_easy_perform(s.h) == CURLE_OK &&
+	    curl_easy_getinfo(s.h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+	    code == 201 && (t = strstr(s.resp, "\"token\":")) != NULL &&
+	    (t = strchr(t + 8, '"')) != NULL &&
+	    (e = strchr(t + 1, '"')) != NULL) {
+		size_t n = (size_t)(e - (t + 1));
+
+		c->review_body = malloc(sizeof(pre) + n + 4);
+		if (c->review_body != NULL) {
+			(void)snprintf(c->review_body, sizeof(pre) + n + 4,
+			               "%s%.*s\"}}", pre, (int)n, t + 1);
+			ok = true;
+		}
+	}
+	curl_easy_cleanup(s.h);
+	memset(s.resp, 0, sizeof(s.resp));
+	return ok;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -447,6 +538,12 @@ main(int argc, char **argv)
 	tl.fd_peak = fd_base;
 	if (fd_base < 0 || rss_base < 0) {
 		fprintf(stderr, "soak: cannot read /proc/%ld\n", a.pid);
+		return 2;
+	}
+	/* After the baseline: its connection counts like the others. */
+	if (!fetch_review_body(&c)) {
+		fprintf(stderr, "soak: TokenRequest for default/default "
+		                "failed\n");
 		return 2;
 	}
 	for (i = 0; i < a.conns; i++) {
@@ -522,6 +619,7 @@ main(int argc, char **argv)
 		ok = false;
 	}
 	curl_slist_free_all(c.hdrs);
+	free(c.review_body);
 	free(slots);
 	curl_global_cleanup();
 	return ok ? 0 : 1;
