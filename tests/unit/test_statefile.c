@@ -197,6 +197,15 @@ assert_field(struct fixture *f, const char *name, const char *path,
 }
 
 static void
+assert_present(struct fixture *f, const char *name)
+{
+	char *uid = get_field(f, name, "metadata.uid");
+
+	assert_non_null(uid);
+	free(uid);
+}
+
+static void
 append_file(const char *path, const char *data)
 {
 	FILE *fp = fopen(path, "a");
@@ -395,8 +404,7 @@ test_statefile_compacts_past_the_bound(void **state)
 	assert_int_equal(st.durable_seq, mapi_store_seq(f->store));
 	crash_and_restore(f, true);
 	assert_int_equal(mapi_store_count(f->store), 200);
-	assert_non_null(get_field(f, "cm-000", "metadata.uid"));
-	free(get_field(f, "cm-000", "metadata.uid"));
+	assert_present(f, "cm-000");
 	assert_field(f, "cm-199", "data.k", "v1");
 }
 
@@ -465,8 +473,7 @@ test_statefile_failed_fdatasync_is_eio_then_repaired(void **state)
 	mapi_statefile_stats(f->sf, &st);
 	assert_int_equal(st.compactions, compactions + 1);
 	crash_and_restore(f, true);
-	assert_non_null(get_field(f, "y", "metadata.uid"));
-	free(get_field(f, "y", "metadata.uid"));
+	assert_present(f, "y");
 }
 
 static void
@@ -493,8 +500,7 @@ test_statefile_load_forces_a_snapshot(void **state)
 	mapi_statefile_stats(f->sf, &st);
 	assert_int_equal(st.compactions, compactions + 1);
 	crash_and_restore(f, true);
-	assert_non_null(get_field(f, "loaded", "metadata.uid"));
-	free(get_field(f, "loaded", "metadata.uid"));
+	assert_present(f, "loaded");
 }
 
 struct writer {
