@@ -33,18 +33,18 @@ struct mapi_statefile {
 	char *dir;
 	char *snap_path;
 	char *journal_path;
-	int dir_fd;  /* holds the flock */
-	int jfd;     /* store.journal, O_APPEND; -1 until attached */
+	int dir_fd; /* holds the flock */
+	int jfd;    /* store.journal, O_APPEND; -1 until attached */
 	struct mapi_store *store; /* attached (borrowed) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	/* Everything below is under mu. */
-	struct buf pending;     /* lines committed, not yet written */
-	uint64_t pending_seq;   /* seq of the last line committed */
+	struct buf pending;   /* lines committed, not yet written */
+	uint64_t pending_seq; /* seq of the last line committed */
 	uint64_t pending_lines;
-	uint64_t snapshot_seq;  /* seq the last snapshot covers */
-	bool busy;              /* one thread is writing or compacting */
-	bool broken;            /* the journal may lack a change */
+	uint64_t snapshot_seq; /* seq the last snapshot covers */
+	bool busy;             /* one thread is writing or compacting */
+	bool broken;           /* the journal may lack a change */
 	bool need_compact;
 	struct mapi_statefile_stats st;
 };
@@ -134,8 +134,8 @@ append_line(struct buf *b, const struct mapi_store_change *c)
 		ok = buf_puts(b, ",\"group\":") &&
 		     buf_json_string(b, c->group != NULL ? c->group : "") &&
 		     buf_puts(b, ",\"resource\":") &&
-		     buf_json_string(b, c->resource != NULL ? c->resource
-		                                            : "") &&
+		     buf_json_string(b,
+		                     c->resource != NULL ? c->resource : "") &&
 		     buf_puts(b, ",\"object\":") &&
 		     buf_put(b, c->object, c->object_len);
 	}
@@ -292,8 +292,8 @@ compact_unlocked(struct mapi_statefile *sf, struct mapi_diag *diag)
 		                             diag);
 	}
 	if (err == MAPI_OK) {
-		truncated = ftruncate(sf->jfd, 0) == 0 &&
-		            fdatasync(sf->jfd) == 0;
+		truncated =
+			ftruncate(sf->jfd, 0) == 0 && fdatasync(sf->jfd) == 0;
 		e = errno;
 	}
 	cJSON_free(text);
@@ -463,13 +463,14 @@ mapi_statefile_open(const char *dir, const struct mapi_statefile_opts *opts,
 	}
 	if (flock(sf->dir_fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno == EWOULDBLOCK) {
-			mapi_diag_set(diag,
-			              "state dir %s is in use by another mockapi",
-			              dir);
+			mapi_diag_set(
+				diag,
+				"state dir %s is in use by another mockapi",
+				dir);
 			err = MAPI_EUNAVAILABLE;
 		} else {
-			mapi_diag_set(diag, "cannot lock state dir %s: %s",
-			              dir, strerror(errno));
+			mapi_diag_set(diag, "cannot lock state dir %s: %s", dir,
+			              strerror(errno));
 			err = MAPI_EIO;
 		}
 		goto out;
@@ -593,7 +594,7 @@ struct objmap {
 	struct slot {
 		char *key;
 		cJSON *item; /* {"group","resource","object"} or NULL */
-	} *slots;
+	} * slots;
 	size_t cap, used;
 };
 
@@ -721,9 +722,9 @@ object_rv(const cJSON *obj)
 {
 	uint64_t rv = 0;
 
-	(void)parse_u64(mapi_json_get_path_string(obj,
-	                                          "metadata.resourceVersion"),
-	                &rv);
+	(void)parse_u64(
+		mapi_json_get_path_string(obj, "metadata.resourceVersion"),
+		&rv);
 	return rv;
 }
 
@@ -782,8 +783,9 @@ replay_snapshot(struct replay *rp, const char *text, size_t len,
 	while (err == MAPI_OK && (item = cJSON_DetachItemFromArray(arr, 0))) {
 		err = replay_put(rp, item, false);
 		if (err == MAPI_EINVAL) {
-			mapi_diag_set(diag, "%s: objects[%zu]: needs group, "
-			                    "resource and object.metadata.name",
+			mapi_diag_set(diag,
+			              "%s: objects[%zu]: needs group, "
+			              "resource and object.metadata.name",
 			              path, i);
 		}
 		i++;
@@ -877,8 +879,9 @@ replay_journal(struct replay *rp, const char *text, size_t len,
 		err = replay_line(rp, line);
 		cJSON_Delete(line);
 		if (err == MAPI_EINVAL) {
-			mapi_diag_set(diag, "%s: line %zu is not a journal "
-			                    "record",
+			mapi_diag_set(diag,
+			              "%s: line %zu is not a journal "
+			              "record",
 			              path, lineno);
 		}
 		if (err != MAPI_OK) {
@@ -894,8 +897,8 @@ static enum mapi_err
 replay_dump(struct replay *rp, cJSON **out)
 {
 	cJSON *dump = cJSON_CreateObject();
-	cJSON *arr = dump != NULL ? cJSON_AddArrayToObject(dump, "objects")
-	                          : NULL;
+	cJSON *arr =
+		dump != NULL ? cJSON_AddArrayToObject(dump, "objects") : NULL;
 	char buf[24];
 	size_t i;
 
@@ -945,8 +948,7 @@ read_optional(const char *path, size_t max, char **out, size_t *out_len,
 	}
 	/* mapi_file_read allocates its bound: ask for the size we saw. The
 	 * dir is locked, so the file does not grow under us. */
-	want = (unsigned long long)st.st_size < max ? (size_t)st.st_size
-	                                             : max;
+	want = (unsigned long long)st.st_size < max ? (size_t)st.st_size : max;
 	return mapi_file_read(path, want, out, out_len, diag);
 }
 

@@ -115,9 +115,10 @@ mapi_statefile_open(const char *dir, const struct mapi_statefile_opts *opts,
  * journal line that parses but does not load, naming the file; the store
  * is then unchanged. Must be called before _attach().
  */
-MAPI_NODISCARD enum mapi_err
-mapi_statefile_restore(struct mapi_statefile *sf, struct mapi_store *store,
-                       bool *out_restored, struct mapi_diag *diag);
+MAPI_NODISCARD enum mapi_err mapi_statefile_restore(struct mapi_statefile *sf,
+                                                    struct mapi_store *store,
+                                                    bool *out_restored,
+                                                    struct mapi_diag *diag);
 
 /*
  * Starts persisting store: sets its commit hook, writes a snapshot of its

@@ -46,8 +46,8 @@ enum op {
 };
 
 static const char *const op_names[] = {
-	"list pods",     "create cm",    "delete cm",  "version",
-	"short watch",   "token request", "token review", "long watch",
+	"list pods",   "create cm",     "delete cm",    "version",
+	"short watch", "token request", "token review", "long watch",
 };
 
 static const long op_expect[] = { 200, 201, 200, 200, 200, 201, 201, 200 };
@@ -192,9 +192,10 @@ prepare(struct ctx *c, struct slot *s)
 		(void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, s->body);
 		break;
 	case OP_DELETE_CM:
-		(void)snprintf(s->url, sizeof(s->url),
-		               "%s/api/v1/namespaces/default/configmaps/soak-%d",
-		               c->base, s->id);
+		(void)snprintf(
+			s->url, sizeof(s->url),
+			"%s/api/v1/namespaces/default/configmaps/soak-%d",
+			c->base, s->id);
 		(void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
 		break;
 	case OP_VERSION:
@@ -211,10 +212,11 @@ prepare(struct ctx *c, struct slot *s)
 		               "%s/api/v1/namespaces/default/serviceaccounts/"
 		               "default/token",
 		               c->base);
-		(void)curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-		                       "{\"apiVersion\":\"authentication.k8s.io/"
-		                       "v1\",\"kind\":\"TokenRequest\","
-		                       "\"spec\":{}}");
+		(void)curl_easy_setopt(
+			h, CURLOPT_POSTFIELDS,
+			"{\"apiVersion\":\"authentication.k8s.io/"
+			"v1\",\"kind\":\"TokenRequest\","
+			"\"spec\":{}}");
 		break;
 	case OP_TOKEN_REVIEW:
 		(void)snprintf(s->url, sizeof(s->url),
@@ -467,9 +469,10 @@ pump(CURLM *m, struct ctx *c, struct slot *slots, struct timeline *tl)
 static bool
 fetch_review_body(struct ctx *c)
 {
-	static const char pre[] = "{\"apiVersion\":\"authentication.k8s.io/v1\","
-	                          "\"kind\":\"TokenReview\",\"spec\":{"
-	                          "\"token\":\"";
+	static const char pre[] =
+		"{\"apiVersion\":\"authentication.k8s.io/v1\","
+		"\"kind\":\"TokenReview\",\"spec\":{"
+		"\"token\":\"";
 	struct slot s = { .op = OP_TOKEN_REQUEST, .id = -1 };
 	const char *t, *e;
 	long code = 0;
@@ -512,7 +515,7 @@ main(int argc, char **argv)
 	long fd_base, fd_after = -1, rss_base, rss_end;
 	unsigned long total = 0;
 	bool ok = true;
-	int i, k;
+	int i, k, rc = 2;
 
 	if (!parse_args(argc, argv, &a)) {
 		return 2;
@@ -527,7 +530,7 @@ main(int argc, char **argv)
 	m = curl_multi_init();
 	if (c.hdrs == NULL || slots == NULL || m == NULL) {
 		fprintf(stderr, "soak: setup failed\n");
-		return 2;
+		goto out;
 	}
 	(void)curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, a.conns);
 	(void)curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, a.conns);
@@ -538,13 +541,13 @@ main(int argc, char **argv)
 	tl.fd_peak = fd_base;
 	if (fd_base < 0 || rss_base < 0) {
 		fprintf(stderr, "soak: cannot read /proc/%ld\n", a.pid);
-		return 2;
+		goto out;
 	}
 	/* After the baseline: its connection counts like the others. */
 	if (!fetch_review_body(&c)) {
 		fprintf(stderr, "soak: TokenRequest for default/default "
 		                "failed\n");
-		return 2;
+		goto out;
 	}
 	for (i = 0; i < a.conns; i++) {
 		slots[i].h = curl_easy_init();
@@ -555,7 +558,7 @@ main(int argc, char **argv)
 			slots[i].op = OP_CREATE_CM; /* nothing to delete yet */
 		}
 		if (slots[i].h == NULL) {
-			return 2;
+			goto out;
 		}
 		prepare(&c, &slots[i]);
 		(void)curl_multi_add_handle(m, slots[i].h);
@@ -573,8 +576,10 @@ main(int argc, char **argv)
 	for (i = 0; i < a.conns; i++) {
 		(void)curl_multi_remove_handle(m, slots[i].h);
 		curl_easy_cleanup(slots[i].h);
+		slots[i].h = NULL;
 	}
 	(void)curl_multi_cleanup(m);
+	m = NULL;
 	for (k = 0; k < 100; k++) {
 		fd_after = count_fds(a.pid);
 		if (fd_after <= fd_base) {
@@ -618,9 +623,20 @@ main(int argc, char **argv)
 		printf("soak: FAIL: RSS grew too much\n");
 		ok = false;
 	}
+	rc = ok ? 0 : 1;
+out:
+	for (i = 0; slots != NULL && slots[i].h != NULL; i++) {
+		if (m != NULL) {
+			(void)curl_multi_remove_handle(m, slots[i].h);
+		}
+		curl_easy_cleanup(slots[i].h);
+	}
+	if (m != NULL) {
+		(void)curl_multi_cleanup(m);
+	}
 	curl_slist_free_all(c.hdrs);
 	free(c.review_body);
 	free(slots);
 	curl_global_cleanup();
-	return ok ? 0 : 1;
+	return rc;
 }

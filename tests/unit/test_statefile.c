@@ -6,6 +6,7 @@
  * change was fdatasync'ed before the store call returned). fdatasync is
  * wrapped (-Wl,--wrap=fdatasync) so a test can make the disk fail.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +19,6 @@
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
-#include <pthread.h>
 
 #include "server/json.h"
 #include "sim/clock.h"
@@ -123,8 +123,7 @@ crash_and_restore(struct fixture *f, bool expect_restored)
 	f->store = new_store(f);
 	assert_int_equal(mapi_statefile_open(f->dir, NULL, &f->sf, &d),
 	                 MAPI_OK);
-	if (mapi_statefile_restore(f->sf, f->store, &restored, &d) !=
-	    MAPI_OK) {
+	if (mapi_statefile_restore(f->sf, f->store, &restored, &d) != MAPI_OK) {
 		fail_msg("restore: %s", d.msg);
 	}
 	assert_int_equal(restored, expect_restored);
@@ -153,9 +152,9 @@ create_cm(struct fixture *f, const char *name, char *uid_out)
 	err = mapi_store_create(f->store, &r, o, 0, &created, NULL);
 	cJSON_Delete(o);
 	if (err == MAPI_OK && uid_out != NULL) {
-		(void)snprintf(uid_out, 40, "%s",
-		               mapi_json_get_path_string(created,
-		                                         "metadata.uid"));
+		(void)snprintf(
+			uid_out, 40, "%s",
+			mapi_json_get_path_string(created, "metadata.uid"));
 	}
 	cJSON_Delete(created);
 	return err;
@@ -334,8 +333,7 @@ test_statefile_bad_record_is_an_error_naming_the_line(void **state)
 	f->store = new_store(f);
 	assert_int_equal(mapi_statefile_open(f->dir, NULL, &f->sf, &d),
 	                 MAPI_OK);
-	assert_int_equal(mapi_statefile_restore(f->sf, f->store, &restored,
-	                                        &d),
+	assert_int_equal(mapi_statefile_restore(f->sf, f->store, &restored, &d),
 	                 MAPI_EINVAL);
 	assert_non_null(strstr(d.msg, "store.journal: line 2 is not a "
 	                              "journal record"));
@@ -538,8 +536,8 @@ test_statefile_concurrent_writers_share_fdatasyncs(void **state)
 	for (i = 0; i < 8; i++) {
 		w[i].f = f;
 		w[i].id = i;
-		assert_int_equal(pthread_create(&t[i], NULL, writer_main, &w[i]),
-		                 0);
+		assert_int_equal(
+			pthread_create(&t[i], NULL, writer_main, &w[i]), 0);
 	}
 	for (i = 0; i < 8; i++) {
 		assert_int_equal(pthread_join(t[i], &rc), 0);
