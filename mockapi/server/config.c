@@ -24,6 +24,11 @@ static const char usage_text[] =
 	"      --state-dir D          state directory (default ./.mockapi);\n"
 	"                             must hold ca.crt, tls.crt and tls.key\n"
 	"      --threads N            HTTP worker threads (default: cores)\n"
+	"      --fresh                start from the fixtures, ignoring the\n"
+	"                             store saved in the state dir (it is\n"
+	"                             otherwise restored: store.json plus\n"
+	"                             store.journal; --fixtures also starts\n"
+	"                             from fixtures)\n"
 	"      --kube-version vX.Y.Z  version /version reports (default\n"
 	"                             v1.32.4; kubectl's dispatcher picks its\n"
 	"                             binary by the minor)\n"
@@ -318,6 +323,7 @@ enum opt_id {
 	OPT_VERSION,
 	OPT_INSECURE_HTTP,
 	OPT_FIXTURES,
+	OPT_FRESH,
 	OPT_SEED,
 	OPT_CLOCK,
 	OPT_CLOCK_RATE,
@@ -352,6 +358,7 @@ static const struct {
 	{ "--version", OPT_VERSION, true },
 	{ "--insecure-http", OPT_INSECURE_HTTP, true },
 	{ "--fixtures", OPT_FIXTURES, false },
+	{ "--fresh", OPT_FRESH, true },
 	{ "--seed", OPT_SEED, false },
 	{ "--clock", OPT_CLOCK, false },
 	{ "--clock-rate", OPT_CLOCK_RATE, false },
@@ -478,6 +485,9 @@ apply_bool(enum opt_id id, bool b, struct mapi_config *c)
 		break;
 	case OPT_INSECURE_HTTP:
 		c->insecure_http = b;
+		break;
+	case OPT_FRESH:
+		c->fresh = b;
 		break;
 	case OPT_NO_EXTEND:
 		c->extend_token_expiration = !b;

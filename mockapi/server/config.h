@@ -46,6 +46,7 @@ struct mapi_config {
 	bool version;         /* --version */
 	bool insecure_http;   /* hidden --insecure-http: plain HTTP */
 	const char *fixtures; /* --fixtures FILE|DIR; NULL = built in */
+	bool fresh;           /* --fresh: ignore the saved store */
 	uint64_t seed;        /* --seed N */
 	bool seed_set;
 	const char *clock_spec;   /* --clock now|frozen:T|offset:D */

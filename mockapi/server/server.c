@@ -36,6 +36,7 @@
 #include "sim/events.h"
 #include "sim/faults.h"
 #include "state/fixtures.h"
+#include "state/statefile.h"
 #include "state/store.h"
 
 /* State files are small; anything bigger is not ours. */
@@ -53,6 +54,7 @@ struct mapi_server {
 	struct mapi_authz *authz;
 	struct mapi_keyset *keyset;
 	struct mapi_store *store;
+	struct mapi_statefile *statefile;
 	struct mapi_http *http;
 	struct mapi_satokens *satokens; /* ServiceAccount tokens */
 	char *ca_pem; /* ca.crt text, for reset and volumes; NULL if insecure */
@@ -824,6 +826,33 @@ publish_root_ca(struct mapi_server *s, const char *ca_pem)
 }
 
 /*
+ * ---- persistence (state/statefile) ----
+ * The store saved in the state dir (store.json + store.journal) is
+ * restored instead of loading fixtures, unless --fresh or --fixtures asks
+ * for fixtures; every later change is journaled and fdatasync'ed before
+ * the response (the store's sync hook). POST /mock/v1/reset reloads
+ * fixtures through the store, so the journal records it too.
+ */
+static enum mapi_err
+restore_store(struct mapi_server *s, bool *out_restored,
+              struct mapi_diag *diag)
+{
+	enum mapi_err err;
+
+	*out_restored = false;
+	err = mapi_statefile_open(s->state_dir, NULL, &s->statefile, diag);
+	if (err != MAPI_OK) {
+		return err;
+	}
+	if (s->cfg.fresh || s->cfg.fixtures != NULL) {
+		return MAPI_OK;
+	}
+	return mapi_statefile_restore(s->statefile, s->store, out_restored,
+	                              diag);
+}
+/* ---- end persistence ---- */
+
+/*
  * The ServiceAccount token service from the --issuer, --api-audiences,
  * --token-*-ttl, --no-extend-token-expiration and --seed flags, and its
  * authenticator as the token validator of every request.
@@ -886,6 +915,7 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 		                      .seeded = s->cfg.seed_set };
 	enum mapi_authz_mode mode = MAPI_AUTHZ_RBAC;
 	enum mapi_err err;
+	bool restored = false;
 
 	if (strcmp(s->cfg.authorization_mode, "AlwaysAllow") == 0) {
 		mode = MAPI_AUTHZ_ALWAYS_ALLOW;
@@ -896,8 +926,21 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	}
 	if (err == MAPI_OK) {
 		mapi_authz_set_version_fn(s->authz, authz_version);
+		err = restore_store(s, &restored, diag);
 	}
-	return err == MAPI_OK ? fill_cluster(s, ca_pem, diag) : err;
+	if (err == MAPI_OK && restored) {
+		err = publish_root_ca(s, ca_pem);
+		return err == MAPI_OK ? mapi_statefile_attach(s->statefile,
+		                                              s->store, diag)
+		                      : err;
+	}
+	if (err == MAPI_OK) {
+		err = fill_cluster(s, ca_pem, diag);
+	}
+	if (err == MAPI_OK) {
+		err = mapi_statefile_attach(s->statefile, s->store, diag);
+	}
+	return err;
 }
 
 /* Bootstrap RBAC, the fixtures and kube-root-ca.crt (start and reset). */
@@ -938,7 +981,6 @@ fill_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	}
 	return err;
 }
-
 
 /* ---- harness controls: kubelet, clock timers, keys, faults, events ---- */
 
@@ -1241,6 +1283,10 @@ mapi_server_stop(struct mapi_server *server)
 	}
 	mapi_harness_shutdown(server->harness);
 	mapi_http_stop(server->http);
+	if (mapi_statefile_close(server->statefile, NULL) != MAPI_OK) {
+		/* No final snapshot; the journal still has every
+		 * acknowledged change, replayed on the next start. */
+	}
 	mapi_harness_free(server->harness);
 	mapi_satokens_free(server->satokens);
 	free(server->ca_pem);

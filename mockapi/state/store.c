@@ -57,6 +57,7 @@ struct ver {
 	atomic_uint refs;
 	uint64_t rv;
 	char *json; /* compact; from cJSON_PrintUnformatted */
+	size_t len; /* strlen(json) */
 	cJSON *labels;
 	char *fields[NFIELDS];
 };
@@ -120,6 +121,10 @@ struct mapi_store {
 	struct mapi_store_watch *watchers;
 	size_t nwatchers;
 	_Atomic int64_t next_due;
+	uint64_t seq; /* commit sequence, under the lock */
+	mapi_store_commit_fn *commit_fn;
+	mapi_store_sync_fn *sync_fn;
+	void *hook_payload;
 };
 
 /* ---- ids ---- */
@@ -230,7 +235,8 @@ ver_new(const struct mapi_store *store, const cJSON *obj, uint64_t rv,
 	if (v->json == NULL) {
 		goto nomem;
 	}
-	if (strlen(v->json) > store->opts.max_object_bytes) {
+	v->len = strlen(v->json);
+	if (v->len > store->opts.max_object_bytes) {
 		mapi_diag_set(diag, "Request entity too large: limit is %zu",
 		              store->opts.max_object_bytes);
 		ver_unref(v);
@@ -558,6 +564,57 @@ out:
 }
 
 /*
+ * Hands one change to the commit hook (write lock held). Every change
+ * gets a seq, hook or not, so dumps and journals agree on numbering.
+ */
+static void
+commit(struct mapi_store *store, enum mapi_store_change_op op,
+       const struct loc *loc, const struct ver *v)
+{
+	struct mapi_store_change c = {
+		.seq = ++store->seq,
+		.op = op,
+		.group = loc != NULL ? loc->group : NULL,
+		.resource = loc != NULL ? loc->resource : NULL,
+		.object = v != NULL ? v->json : NULL,
+		.object_len = v != NULL ? v->len : 0,
+	};
+
+	if (store->commit_fn != NULL) {
+		store->commit_fn(&c, store->hook_payload);
+	}
+}
+
+/* What a mutating call must wait for once it drops the lock. */
+struct pending_sync {
+	mapi_store_sync_fn *fn;
+	void *payload;
+	uint64_t seq; /* 0 = nothing to wait for */
+};
+
+/* Captures the hook and the last seq (write lock held). */
+static void
+note_sync(const struct mapi_store *store, struct pending_sync *ps)
+{
+	ps->fn = store->sync_fn;
+	ps->payload = store->hook_payload;
+	ps->seq = store->seq;
+}
+
+/*
+ * Waits for the changes of one call to be durable (no lock held). A call
+ * that changed nothing, or a store without hook, returns at once.
+ */
+static enum mapi_err
+sync_wait(const struct pending_sync *ps)
+{
+	if (ps->fn == NULL || ps->seq == 0) {
+		return MAPI_OK;
+	}
+	return ps->fn(ps->seq, ps->payload);
+}
+
+/*
  * Records a change (write lock held): into the history ring and to every
  * interested watcher, translating MODIFIED into ADDED/DELETED when the
  * change moves the object into or out of a watcher's selectors.
@@ -566,10 +623,15 @@ static void
 emit(struct mapi_store *store, enum mapi_watch_type type,
      const struct loc *loc, const struct ver *old, struct ver *v)
 {
-	struct event *ev = event_new(type, loc, v);
+	struct event *ev;
 	struct mapi_store_watch *w;
 	size_t cap = store->opts.history;
 
+	commit(store, type == MAPI_WATCH_ADDED      ? MAPI_STORE_CHANGE_ADDED
+	              : type == MAPI_WATCH_MODIFIED ? MAPI_STORE_CHANGE_MODIFIED
+	                                            : MAPI_STORE_CHANGE_DELETED,
+	       loc, v);
+	ev = event_new(type, loc, v);
 	if (ev == NULL) {
 		/* Cannot record it: resumes from before now are unsafe and
 		 * every watcher would miss it, so close them all. */
@@ -891,6 +953,8 @@ mapi_store_free(struct mapi_store *store)
 void
 mapi_store_reset(struct mapi_store *store)
 {
+	struct pending_sync ps = { 0 };
+
 	pthread_rwlock_wrlock(&store->lock);
 	clear_entries(store);
 	history_clear(store);
@@ -899,7 +963,35 @@ mapi_store_reset(struct mapi_store *store)
 	rng_seed(&store->rng, store->seed);
 	close_all_watchers(store);
 	atomic_store(&store->next_due, 0);
+	commit(store, MAPI_STORE_CHANGE_RESET, NULL, NULL);
+	note_sync(store, &ps);
 	pthread_rwlock_unlock(&store->lock);
+	/* Nowhere to report it; the next write's sync fails the same way. */
+	(void)sync_wait(&ps);
+}
+
+void
+mapi_store_set_commit_hook(struct mapi_store *store,
+                           mapi_store_commit_fn *commit_fn,
+                           mapi_store_sync_fn *sync_fn, void *payload)
+{
+	pthread_rwlock_wrlock(&store->lock);
+	store->commit_fn = commit_fn;
+	store->sync_fn = sync_fn;
+	store->hook_payload = commit_fn != NULL || sync_fn != NULL ? payload
+	                                                            : NULL;
+	pthread_rwlock_unlock(&store->lock);
+}
+
+uint64_t
+mapi_store_seq(struct mapi_store *store)
+{
+	uint64_t seq;
+
+	pthread_rwlock_rdlock(&store->lock);
+	seq = store->seq;
+	pthread_rwlock_unlock(&store->lock);
+	return seq;
 }
 
 uint64_t
@@ -1062,6 +1154,7 @@ mapi_store_create(struct mapi_store *store, const struct mapi_store_ref *ref,
 	const char *gen, *mname, *rv;
 	struct ver *v = NULL;
 	struct entry *e;
+	struct pending_sync ps = { 0 };
 	size_t idx = 0;
 	enum mapi_err err = MAPI_EINVAL;
 	bool locked = false;
@@ -1159,13 +1252,17 @@ mapi_store_create(struct mapi_store *store, const struct mapi_store_ref *ref,
 	}
 	store->rv++;
 	emit(store, MAPI_WATCH_ADDED, &e->loc, NULL, v);
-	if (out_created != NULL) {
-		*out_created = dup;
-		dup = NULL;
-	}
+	note_sync(store, &ps);
 out:
 	if (locked) {
 		pthread_rwlock_unlock(&store->lock);
+	}
+	if (err == MAPI_OK) {
+		err = sync_wait(&ps);
+	}
+	if (err == MAPI_OK && out_created != NULL) {
+		*out_created = dup;
+		dup = NULL;
 	}
 	ver_unref(v);
 	free(key);
@@ -1677,6 +1774,7 @@ mapi_store_update(struct mapi_store *store, const struct mapi_store_ref *ref,
 	cJSON *dup = NULL, *meta, *old = NULL;
 	struct ver *v = NULL, *oldv;
 	struct entry *e;
+	struct pending_sync ps = { 0 };
 	const char *rv, *uid;
 	char oldrv[24];
 	enum mapi_err err = MAPI_EINVAL;
@@ -1741,15 +1839,19 @@ mapi_store_update(struct mapi_store *store, const struct mapi_store_ref *ref,
 	e->cur = ver_ref(v);
 	emit(store, MAPI_WATCH_MODIFIED, &e->loc, oldv, v);
 	ver_unref(oldv);
+	note_sync(store, &ps);
 publish:
-	if (out_updated != NULL) {
-		*out_updated = dup;
-		dup = NULL;
-	}
 	err = MAPI_OK;
 out:
 	if (locked) {
 		pthread_rwlock_unlock(&store->lock);
+	}
+	if (err == MAPI_OK) {
+		err = sync_wait(&ps);
+	}
+	if (err == MAPI_OK && out_updated != NULL) {
+		*out_updated = dup;
+		dup = NULL;
 	}
 	ver_unref(v);
 	cJSON_Delete(old);
@@ -1832,6 +1934,7 @@ mapi_store_delete(struct mapi_store *store, const struct mapi_store_ref *ref,
 {
 	cJSON *obj = NULL, *result = NULL;
 	struct entry *e;
+	struct pending_sync ps = { 0 };
 	enum mapi_err err;
 	int64_t grace, now_ns;
 	size_t idx;
@@ -1874,12 +1977,16 @@ mapi_store_delete(struct mapi_store *store, const struct mapi_store_ref *ref,
 	if (err != MAPI_OK) {
 		goto out;
 	}
-	if (out_deleted != NULL) {
+	note_sync(store, &ps);
+out:
+	pthread_rwlock_unlock(&store->lock);
+	if (err == MAPI_OK) {
+		err = sync_wait(&ps);
+	}
+	if (err == MAPI_OK && out_deleted != NULL) {
 		*out_deleted = result;
 		result = NULL;
 	}
-out:
-	pthread_rwlock_unlock(&store->lock);
 	cJSON_Delete(obj);
 	cJSON_Delete(result);
 	return err;
@@ -1901,6 +2008,10 @@ mapi_store_dump(struct mapi_store *store, struct cJSON **out_dump)
 	rv_string(store->rv, buf);
 	if (dump == NULL || !cJSON_AddStringToObject(dump, "resourceVersion",
 	                                             buf)) {
+		goto out;
+	}
+	rv_string(store->seq, buf);
+	if (!cJSON_AddStringToObject(dump, "seq", buf)) {
 		goto out;
 	}
 	arr = cJSON_AddArrayToObject(dump, "objects");
@@ -2029,15 +2140,18 @@ mapi_store_load(struct mapi_store *store, const struct cJSON *dump,
                 struct mapi_diag *diag)
 {
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(dump, "objects");
+	const char *seq_text = mapi_json_get_string(dump, "seq");
 	struct entry **ents = NULL;
-	uint64_t max_rv = 0, drv = 0;
+	struct pending_sync ps = { 0 };
+	uint64_t max_rv = 0, drv = 0, dseq = 0;
 	size_t n = 0, count, i;
 	enum mapi_err err = MAPI_OK;
 
 	if (!cJSON_IsArray(arr) ||
-	    !parse_rv(mapi_json_get_string(dump, "resourceVersion"), &drv)) {
+	    !parse_rv(mapi_json_get_string(dump, "resourceVersion"), &drv) ||
+	    (seq_text != NULL && !parse_rv(seq_text, &dseq))) {
 		mapi_diag_set(diag, "a store dump needs resourceVersion and "
-		                    "objects");
+		                    "objects (and seq, if any, a number)");
 		return MAPI_EINVAL;
 	}
 	count = (size_t)cJSON_GetArraySize(arr);
@@ -2078,7 +2192,13 @@ mapi_store_load(struct mapi_store *store, const struct cJSON *dump,
 	store->hist_floor = store->rv;
 	close_all_watchers(store);
 	set_next_due(store);
+	if (dseq > store->seq) {
+		store->seq = dseq;
+	}
+	commit(store, MAPI_STORE_CHANGE_LOADED, NULL, NULL);
+	note_sync(store, &ps);
 	pthread_rwlock_unlock(&store->lock);
+	err = sync_wait(&ps);
 out:
 	if (ents != NULL) {
 		for (i = 0; i < n; i++) {

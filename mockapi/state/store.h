@@ -120,6 +120,71 @@ struct mapi_watch_opts {
 const char *mapi_watch_type_name(enum mapi_watch_type type);
 
 /*
+ * ---- commit hook (durability) ----
+ *
+ * The store itself keeps nothing on disk. A persistence layer (state/
+ * statefile) observes every committed change through two callbacks:
+ *
+ *   commit: called with the write lock held, once per change, in commit
+ *     order (seq 1, 2, 3, ...), after the change is applied in memory and
+ *     before any reader or watcher can see it. It must be quick and must
+ *     not call back into the store (e.g. copy the line into a buffer).
+ *     It cannot fail: a hook that cannot record a change must make its
+ *     next sync fail (or repair itself, e.g. by snapshotting).
+ *   sync: called with no lock held, before mapi_store_create(), _update(),
+ *     _delete(), _reset() and _load() return, with the seq of the last
+ *     change that call made. It returns only when every change up to seq
+ *     is durable (or fails). MAPI_OK from those functions therefore means
+ *     "durable" once a hook is set: an API handler answers 201 only after
+ *     the journal line is on disk.
+ *
+ * If sync fails, the change stays applied in memory (watchers may have
+ * seen it) but the call returns sync's error (MAPI_EIO) and no output, so
+ * the client does not take the write as acknowledged; as with etcd, an
+ * unacknowledged write may or may not survive a crash. Changes made by
+ * lazy removal of objects whose grace period ended (mapi_store_run_due(),
+ * reads) are committed but not synced: they follow from a deletionTimestamp
+ * that is already durable.
+ */
+enum mapi_store_change_op {
+	MAPI_STORE_CHANGE_ADDED,    /* object created */
+	MAPI_STORE_CHANGE_MODIFIED, /* object replaced (update, graceful mark) */
+	MAPI_STORE_CHANGE_DELETED,  /* object removed; object = last state */
+	MAPI_STORE_CHANGE_RESET,    /* mapi_store_reset(): everything removed */
+	MAPI_STORE_CHANGE_LOADED,   /* mapi_store_load(): content replaced */
+};
+
+/* One committed change. Everything is borrowed for the callback only. */
+struct mapi_store_change {
+	uint64_t seq; /* commit sequence: +1 per change, never reset */
+	enum mapi_store_change_op op;
+	const char *group;    /* "" for core; NULL for RESET/LOADED */
+	const char *resource; /* NULL for RESET/LOADED */
+	/* The stored object, compactly printed (with its new
+	 * resourceVersion), NUL-terminated at object_len; NULL for
+	 * RESET/LOADED. */
+	const char *object;
+	size_t object_len;
+};
+
+typedef void mapi_store_commit_fn(const struct mapi_store_change *change,
+                                  void *payload);
+typedef enum mapi_err mapi_store_sync_fn(uint64_t seq, void *payload);
+
+/*
+ * Sets (or, with both NULL, removes) the commit hook. Takes the write
+ * lock, so it is safe while other threads use the store; after it
+ * returns, every later change goes to commit. payload is borrowed and must
+ * stay valid until the hook is removed.
+ */
+void mapi_store_set_commit_hook(struct mapi_store *store,
+                                mapi_store_commit_fn *commit_fn,
+                                mapi_store_sync_fn *sync_fn, void *payload);
+
+/* The commit sequence: the seq of the last change (0 for a new store). */
+uint64_t mapi_store_seq(struct mapi_store *store);
+
+/*
  * Creates an empty store reading time from clock (borrowed; must outlive
  * the store). opts may be NULL for all defaults.
  * MAPI_ENOMEM, or MAPI_EIO if getrandom() fails when unseeded.
@@ -258,15 +323,18 @@ size_t mapi_store_count(struct mapi_store *store);
  * Removes every object, empties the event history, resets the
  * resourceVersion counter and re-seeds the uid generator (so a seeded
  * store repeats its uids), and closes every watcher (their next call
- * returns MAPI_EUNAVAILABLE). Emits no events.
+ * returns MAPI_EUNAVAILABLE). Emits no watch events; commits one RESET
+ * change and syncs it (a sync failure cannot be reported here; the next
+ * write's sync reports it).
  */
 void mapi_store_reset(struct mapi_store *store);
 
 /*
  * A snapshot of the store as JSON for the state file:
- *   {"resourceVersion":"N","objects":[{"group":"","resource":"pods",
- *    "object":{...}}, ...]}
- * Fresh; the caller frees it. MAPI_ENOMEM.
+ *   {"resourceVersion":"N","seq":"S","objects":[{"group":"",
+ *    "resource":"pods","object":{...}}, ...]}
+ * taken under one read lock, so it holds exactly the changes up to commit
+ * seq S. Fresh; the caller frees it. MAPI_ENOMEM.
  */
 MAPI_NODISCARD enum mapi_err mapi_store_dump(struct mapi_store *store,
                                              struct cJSON **out_dump);
@@ -275,9 +343,12 @@ MAPI_NODISCARD enum mapi_err mapi_store_dump(struct mapi_store *store,
  * Replaces the whole content with a dump made by mapi_store_dump(),
  * keeping every object's uid, resourceVersion and timestamps (a pending
  * deletion resumes at its deletionTimestamp); the counter continues from
- * the largest resourceVersion seen. History is emptied and watchers are
- * closed. MAPI_EINVAL with "objects[i]: <what>" in diag for a bad dump,
- * MAPI_ETOOMANY beyond max_objects; the store is unchanged on error.
+ * the largest resourceVersion seen, and the commit seq continues from the
+ * dump's "seq" (optional) if that is larger. History is emptied and
+ * watchers are closed. MAPI_EINVAL with "objects[i]: <what>" in diag for a
+ * bad dump, MAPI_ETOOMANY beyond max_objects; the store is unchanged on
+ * those errors. Commits one LOADED change; an error from the sync hook is
+ * returned after the content was replaced (see the commit hook).
  */
 MAPI_NODISCARD enum mapi_err mapi_store_load(struct mapi_store *store,
                                              const struct cJSON *dump,

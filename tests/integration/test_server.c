@@ -423,15 +423,40 @@ test_server_second_start_on_same_port_fails(void **state)
 	struct mapi_config cfg;
 	struct mapi_diag d = { 0 };
 	char want[96];
+	char dir[600];
 
+	/* Its own state dir: the first server holds f->state's lock. */
+	(void)snprintf(dir, sizeof(dir), "%s/state-b", f->dir);
 	mapi_config_init(&cfg);
 	cfg.port = mapi_server_port(f->server);
 	cfg.threads = 1;
-	cfg.state_dir = f->state;
+	cfg.state_dir = dir;
 	assert_int_equal(mapi_server_start(&cfg, &other, &d), MAPI_EIO);
 	assert_ptr_equal(other, (struct mapi_server *)0x1);
 	(void)snprintf(want, sizeof(want),
 	               "listen 127.0.0.1:%u: Address already in use", cfg.port);
+	assert_string_equal(d.msg, want);
+}
+
+static void
+test_server_second_start_on_same_state_dir_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct mapi_server *other = (struct mapi_server *)0x1;
+	struct mapi_config cfg;
+	struct mapi_diag d = { 0 };
+	char want[700];
+
+	mapi_config_init(&cfg);
+	cfg.port = 0;
+	cfg.threads = 1;
+	cfg.state_dir = f->state;
+	assert_int_equal(mapi_server_start(&cfg, &other, &d),
+	                 MAPI_EUNAVAILABLE);
+	assert_ptr_equal(other, (struct mapi_server *)0x1);
+	(void)snprintf(want, sizeof(want),
+	               "state dir %s is in use by another mockapi",
+	               mapi_server_state_dir(f->server));
 	assert_string_equal(d.msg, want);
 }
 
@@ -477,6 +502,9 @@ main(int argc, char **argv)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_server_second_start_on_same_port_fails, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_server_second_start_on_same_state_dir_fails, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_server_without_anonymous_auth_is_401,

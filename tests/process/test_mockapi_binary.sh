@@ -120,13 +120,21 @@ else
 	fail "/usr/bin/kubectl is missing"
 fi
 
-# 5. A second server on the same port: exit 2, one clear line.
-"$mockapi" --listen "127.0.0.1:$port" --state-dir "$state" >/dev/null \
+# 5. A second server on the same port: exit 2, one clear line. (Its own
+#    state dir: a second server on the same one is refused first, 5b.)
+"$mockapi" --listen "127.0.0.1:$port" --state-dir "$tmp/state-b" >/dev/null \
 	2>"$tmp/err2"
 rc=$?
 [ "$rc" = 2 ] || fail "second start exit $rc"
 grep -q "^mockapi: listen 127.0.0.1:$port: Address already in use\$" \
 	"$tmp/err2" || fail "second start stderr: $(cat "$tmp/err2")"
+
+# 5b. A second server on the same state dir: exit 2, one clear line.
+"$mockapi" --listen 127.0.0.1:0 --state-dir "$state" >/dev/null 2>"$tmp/err2b"
+rc=$?
+[ "$rc" = 2 ] || fail "second start on the state dir: exit $rc"
+[ "$(cat "$tmp/err2b")" = "mockapi: state dir $state is in use by another mockapi" ] ||
+	fail "second start on the state dir: stderr: $(cat "$tmp/err2b")"
 
 # 6. SIGTERM: clean exit 0.
 kill -TERM "$pid"
