@@ -11,9 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "mapi_version.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "sim/events.h"
 
 /* Prints s as one shell word (single-quoted when it needs quoting). */
 static void
@@ -55,6 +57,23 @@ print_env(const struct mapi_server *server)
 	}
 }
 
+/* --log-format: one stderr line per token event and journal entry. */
+static void
+log_line(const struct mapi_event *ev, const struct mapi_request_entry *req,
+         void *payload)
+{
+	const enum mapi_log_format *fmt = payload;
+	char line[2048];
+
+	if (ev != NULL) {
+		(void)mapi_events_format_line(ev, *fmt, line, sizeof(line));
+	} else {
+		(void)mapi_events_format_request_line(req, *fmt, line,
+		                                      sizeof(line));
+	}
+	fprintf(stderr, "%s\n", line);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -64,6 +83,9 @@ main(int argc, char **argv)
 	sigset_t set;
 	int sig = 0;
 
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0) {
+		return mapi_ctl_main(argc - 1, argv + 1);
+	}
 	if (mapi_config_parse(argc, argv, &cfg, &diag) != MAPI_OK) {
 		fprintf(stderr, "mockapi: %s (see mockapi --help)\n", diag.msg);
 		return 2;
@@ -89,6 +111,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "mockapi: %s\n", diag.msg);
 		return 2;
 	}
+	mapi_events_set_subscriber(mapi_server_events(server), log_line,
+	                           &cfg.log_format);
 	if (cfg.print_env) {
 		print_env(server);
 	} else {
@@ -100,6 +124,7 @@ main(int argc, char **argv)
 	while (sigwait(&set, &sig) != 0) {
 		/* sigwait only fails for a bad set; retry is harmless. */
 	}
+	mapi_events_set_subscriber(mapi_server_events(server), NULL, NULL);
 	mapi_server_stop(server);
 	return 0;
 }

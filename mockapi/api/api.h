@@ -119,3 +119,12 @@ mapi_api_handler_fn mapi_api_access_reviews;
 /* api/openid.c: GET /.well-known/openid-configuration, /openid/v1/jwks. */
 mapi_api_handler_fn mapi_api_oidc_config;
 mapi_api_handler_fn mapi_api_oidc_jwks;
+
+/* api/admin.c */
+
+/*
+ * /mock/v1/{clock,events,requests,faults,volumes,keys,reset}: the harness
+ * controls (server/harness.h), for system:masters only (else the
+ * non-resource 403). JSON in and out; errors as Status.
+ */
+mapi_api_handler_fn mapi_api_admin;

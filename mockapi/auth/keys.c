@@ -794,6 +794,36 @@ mapi_keyset_drop_inactive(struct mapi_keyset *keyset)
 }
 
 enum mapi_err
+mapi_keyset_remove(struct mapi_keyset *keyset, const char *kid)
+{
+	enum mapi_err err = MAPI_ENOTFOUND;
+	size_t i;
+
+	if (keyset == NULL || kid == NULL) {
+		return MAPI_EINVAL;
+	}
+	(void)pthread_rwlock_wrlock(&keyset->lock);
+	for (i = 0; i < keyset->n; i++) {
+		if (strcmp(mapi_key_kid(keyset->keys[i]), kid) != 0) {
+			continue;
+		}
+		if (keyset->keys[i] == keyset->active) {
+			err = MAPI_EINVAL;
+			break;
+		}
+		mapi_key_unref(keyset->keys[i]);
+		memmove(&keyset->keys[i], &keyset->keys[i + 1],
+		        (keyset->n - i - 1) * sizeof(keyset->keys[0]));
+		keyset->n--;
+		keyset->keys[keyset->n] = NULL;
+		err = MAPI_OK;
+		break;
+	}
+	(void)pthread_rwlock_unlock(&keyset->lock);
+	return err;
+}
+
+enum mapi_err
 mapi_keyset_jwks(const struct mapi_keyset *keyset, char **out_json)
 {
 	static const char head[] = "{\"keys\":[";

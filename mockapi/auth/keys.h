@@ -186,6 +186,14 @@ MAPI_NODISCARD enum mapi_err
 mapi_keyset_drop_inactive(struct mapi_keyset *keyset);
 
 /*
+ * Removes the verification-only key with this kid (rotation: the overlap
+ * is over). MAPI_ENOTFOUND if no key has it, MAPI_EINVAL if it is the
+ * active key or kid is NULL.
+ */
+MAPI_NODISCARD enum mapi_err mapi_keyset_remove(struct mapi_keyset *keyset,
+                                                const char *kid);
+
+/*
  * The JWKS document exactly as kube-apiserver serves /openid/v1/jwks:
  * compact JSON {"keys":[...]}, active key first then the others in
  * insertion order, each

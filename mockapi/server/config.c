@@ -40,28 +40,39 @@ static const char usage_text[] =
 	"  -h, --help                 show this help and exit\n"
 	"      --version              print the version and exit\n"
 	"\n"
-	"ServiceAccount tokens (TokenRequest, TokenReview, OIDC discovery):\n"
-	"      --issuer URL           token issuer (default\n"
-	"                             https://kubernetes.default.svc.cluster"
-	".local)\n"
-	"      --api-audiences A,B    API audiences (default: the issuer)\n"
-	"      --token-min-ttl D      shortest expirationSeconds (default 10m)\n"
-	"      --token-default-ttl D  when none is asked for (default 1h)\n"
-	"      --token-max-ttl D      longer requests are shortened, with a\n"
-	"                             Warning (default none)\n"
-	"      --no-extend-token-expiration\n"
-	"                             no one-year kubelet (3607 s) tokens\n"
-	"      --seed N               seed for uids and token ids (jti)\n"
-	"      --signing-alg RS256|ES256\n"
-	"\n"
-	"Accepted and checked, not yet in effect (later releases):\n"
-	"      --fixtures FILE|DIR    objects to load instead of the default\n"
+	"Harness controls:\n"
 	"      --clock SPEC           now | frozen:RFC3339 | offset:DURATION\n"
 	"      --clock-rate N         mock clock speed (x N)\n"
-	"      --serviceaccount-dir D\n"
-	"      --serviceaccount-pod NS/NAME\n"
-	"      --log-format text|json\n"
-	"      --authorization-mode MODE\n"
+	"      --seed N               seed for uids, jtis and volume names\n"
+	"                             (reproducible with --threads 1 and a\n"
+	"                             frozen clock)\n"
+	"      --serviceaccount-dir D projected token volume the kubelet\n"
+	"                             emulation keeps fresh (default\n"
+	"                             <state-dir>/serviceaccount)\n"
+	"      --serviceaccount-pod NS/NAME  its pod (default\n"
+	"                             default/web-7d4b9c8f5-x2k8p)\n"
+	"      --key-overlap D        retired signing keys verify for D of\n"
+	"                             mock time (default: until dropped)\n"
+	"      --log-format text|json token events and requests on stderr\n"
+	"  Run time: the admin API /mock/v1 (clock, clock/advance, events,\n"
+	"  requests, faults, volumes, keys, keys/rotate, reset); see\n"
+	"  `mockapi ctl --help`.\n"
+	"\n"
+	"Token options:\n"
+	"      --issuer URL           service account token issuer\n"
+	"      --api-audiences A,B    accepted token audiences\n"
+	"      --token-min-ttl D      (default 10m)\n"
+	"      --token-default-ttl D  (default 1h)\n"
+	"      --token-max-ttl D      (default none)\n"
+	"      --no-extend-token-expiration\n"
+	"      --signing-alg RS256|ES256\n"
+	"\n"
+	"Other options:\n"
+	"      --fixtures FILE|DIR    objects to load instead of the default\n"
+	"      --authorization-mode RBAC|AlwaysAllow\n"
+	"\n"
+	"  mockapi ctl ...            drive a running server (see\n"
+	"                             mockapi ctl --help)\n"
 	"\n"
 	"Durations are written as kubectl writes them: 90s, 10m, 2h, 1h30m.\n"
 	"Exit status: 0 after SIGINT/SIGTERM, 2 for bad flags or an unusable\n"
@@ -317,6 +328,7 @@ enum opt_id {
 	OPT_SA_POD,
 	OPT_LOG_FORMAT,
 	OPT_AUTHZ_MODE,
+	OPT_KEY_OVERLAP,
 };
 
 static const struct {
@@ -350,6 +362,7 @@ static const struct {
 	{ "--serviceaccount-pod", OPT_SA_POD, false },
 	{ "--log-format", OPT_LOG_FORMAT, false },
 	{ "--authorization-mode", OPT_AUTHZ_MODE, false },
+	{ "--key-overlap", OPT_KEY_OVERLAP, false },
 };
 
 /* Applies one value-taking option; false on a bad value. */
@@ -408,6 +421,8 @@ apply_value(enum opt_id id, const char *v, struct mapi_config *c)
 		return parse_duration(v, false, &c->token_default_ttl_ns);
 	case OPT_TOKEN_MAX_TTL:
 		return parse_duration(v, true, &c->token_max_ttl_ns);
+	case OPT_KEY_OVERLAP:
+		return parse_duration(v, true, &c->key_overlap_ns);
 	case OPT_SIGNING_ALG:
 		if (strcmp(v, "RS256") == 0) {
 			c->signing_alg = MAPI_SIGNING_RS256;

@@ -20,16 +20,14 @@
 #include <stdint.h>
 
 #include "errors.h"
+#include "sim/events.h"
 
 enum mapi_signing_alg {
 	MAPI_SIGNING_RS256 = 0,
 	MAPI_SIGNING_ES256,
 };
 
-enum mapi_log_format {
-	MAPI_LOG_TEXT = 0,
-	MAPI_LOG_JSON,
-};
+/* enum mapi_log_format (MAPI_LOG_TEXT, MAPI_LOG_JSON) is sim/events.h's. */
 
 struct mapi_config {
 	/* --listen ADDR:PORT ("[::1]:6443" for IPv6). addr is the literal. */
@@ -65,6 +63,8 @@ struct mapi_config {
 	const char *serviceaccount_pod;    /* --serviceaccount-pod NS/NAME */
 	enum mapi_log_format log_format;   /* --log-format text|json */
 	const char *authorization_mode;    /* --authorization-mode MODE */
+	int64_t key_overlap_ns; /* --key-overlap D: retired keys verify for D
+	                           of mock time; 0 = until dropped */
 };
 
 /* The defaults, as a designated initialiser. */

@@ -554,7 +554,8 @@ dispatch(struct mapi_http *http, struct MHD_Connection *conn,
 	req->n_params = parse_query(qcopy, params, MAPI_HTTP_MAX_QUERY);
 	http->handler(req, resp, http->handler_payload);
 	free(qcopy);
-	if (resp->code < 100 || resp->code > 599) {
+	if (!resp->drop_connection &&
+	    (resp->code < 100 || resp->code > 599)) {
 		mapi_response_fini(resp);
 		resp->code = 0;
 		if (mapi_status_internal(resp, "handler set no response") !=
@@ -594,7 +595,13 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	mapi_response_init(&resp);
 	dispatch(http, conn, st, method, &resp, &req);
-	ret = queue(conn, &resp);
+	if (resp.drop_connection) {
+		/* MHD closes the connection when the handler says no. */
+		resp.code = 0;
+		ret = MHD_NO;
+	} else {
+		ret = queue(conn, &resp);
+	}
 	if (http->log != NULL) {
 		struct mapi_http_log_entry e = {
 			.method = method,
@@ -605,6 +612,9 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 			               ((int64_t)st->t0.tv_sec * 1000000000 +
 			                st->t0.tv_nsec),
 			.body_len = st->body_len,
+			.user = resp.log_user,
+			.jti = resp.log_jti,
+			.fault = resp.log_fault,
 		};
 
 		http->log(&e, http->log_payload);

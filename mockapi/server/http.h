@@ -98,6 +98,13 @@ struct mapi_response {
 	mapi_stream_read_fn *stream_read;
 	mapi_stream_free_fn *stream_free;
 	void *stream_payload;
+	/* Close the connection without sending anything (fault injection);
+	 * code and body are then ignored and the log hook sees code 0. */
+	bool drop_connection;
+	/* Passed to the log hook as is ("" = unknown); never a token. */
+	char log_user[256];
+	char log_jti[64];
+	char log_fault[64];
 };
 
 /* Handles one complete request; must set resp->code (see the setters). */
@@ -112,6 +119,10 @@ struct mapi_http_log_entry {
 	int code;
 	int64_t duration_ns; /* from request line to response queued */
 	size_t body_len;     /* request body bytes */
+	/* The handler's resp->log_user / log_jti / log_fault. */
+	const char *user;
+	const char *jti;
+	const char *fault;
 };
 typedef void mapi_http_log_fn(const struct mapi_http_log_entry *entry,
                               void *payload);

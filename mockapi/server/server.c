@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,14 +21,20 @@
 #include "api/api.h"
 #include "auth/authn.h"
 #include "auth/authz.h"
+#include "auth/jose.h"
 #include "auth/keys.h"
 #include "auth/pki.h"
+#include "auth/tokens.h"
 #include "server/config.h"
+#include "server/harness.h"
 #include "server/http.h"
+#include "server/json.h"
 #include "server/router.h"
 #include "server/satokens.h"
 #include "server/status.h"
 #include "sim/clock.h"
+#include "sim/events.h"
+#include "sim/faults.h"
 #include "state/fixtures.h"
 #include "state/store.h"
 
@@ -48,6 +56,9 @@ struct mapi_server {
 	struct mapi_http *http;
 	struct mapi_satokens *satokens; /* ServiceAccount tokens */
 	char *ca_pem;                   /* ca.crt, or NULL (plain HTTP) */
+	/* ---- harness controls (load_harness) ---- */
+	struct mapi_harness *harness;
+	char sa_dir[PATH_MAX + 32];
 };
 
 /*
@@ -84,6 +95,7 @@ static const struct {
 	  mapi_api_selfsubjectreviews },
 	{ MAPI_EP_RESOURCE, "authorization.k8s.io", NULL,
 	  mapi_api_access_reviews },
+	{ MAPI_EP_MOCK_API, NULL, NULL, mapi_api_admin },
 	/* Last: every stored resource not claimed by a row above. */
 	{ MAPI_EP_RESOURCE, NULL, NULL, mapi_api_resources },
 };
@@ -156,6 +168,145 @@ respond_or_500(struct mapi_response *resp, enum mapi_err rc)
 	}
 }
 
+/* ---- harness controls: faults and the request journal ---- */
+
+/*
+ * SEAM (endpoints branch): jti and exp of a ServiceAccount bearer token
+ * should come from the validator's result once auth/authn hands it over;
+ * until then the token is validated here a second time, and only when it
+ * matters (a fault rule exists, or authn accepted a non-admin token).
+ * Rejected tokens give no jti/exp. jti gets "" when unknown.
+ */
+static void
+bearer_facts(const struct mapi_server *s, const char *authorization,
+             char jti[MAPI_TOKENS_JTI_SIZE + 27], int64_t *exp)
+{
+	struct mapi_tokens_result r = { 0 };
+	const char *tok;
+
+	jti[0] = '\0';
+	*exp = 0;
+	if (s->satokens == NULL || authorization == NULL ||
+	    strncasecmp(authorization, "Bearer ", 7) != 0) {
+		return;
+	}
+	tok = authorization + 7;
+	while (*tok == ' ') {
+		tok++;
+	}
+	if (*tok == '\0' || strcmp(tok, s->admin_token) == 0) {
+		return;
+	}
+	if (mapi_tokens_validate(mapi_satokens_tokens(s->satokens), tok, strlen(tok), NULL, 0,
+	                         mapi_clock_now_ns(s->clock), &r) == MAPI_OK &&
+	    r.verdict == MAPI_TOKENS_AUTHENTICATED) {
+		(void)snprintf(jti, MAPI_TOKENS_JTI_SIZE + 27, "%s",
+		               r.jti != NULL ? r.jti : "");
+		*exp = r.exp;
+	}
+	mapi_tokens_result_clear(&r);
+}
+
+static bool
+is_admin_path(const char *path)
+{
+	return strncmp(path, "/mock/", 6) == 0 || strcmp(path, "/mock") == 0;
+}
+
+/*
+ * Applies the first fault rule that fires (never to /mock/...: the admin
+ * API must stay usable to remove rules). true when the request is done.
+ */
+static bool
+apply_fault(struct mapi_server *s, const struct mapi_request *req,
+            struct mapi_response *resp, const char *user, const char *jti,
+            int64_t exp)
+{
+	struct mapi_faults *faults = mapi_harness_faults(s->harness);
+	struct mapi_fault_request fr = {
+		.method = req->method,
+		.path = req->path,
+		.user = user,
+		.jti = jti[0] != '\0' ? jti : NULL,
+		.token_exp = exp,
+		.now_ns = mapi_clock_now_ns(s->clock),
+	};
+	struct mapi_fault_action a;
+	size_t i;
+
+	if (is_admin_path(req->path) || !mapi_faults_match(faults, &fr, &a)) {
+		return false;
+	}
+	mapi_fault_action_describe(&a, resp->log_fault,
+	                           sizeof(resp->log_fault));
+	if (a.delay_ms > 0) {
+		struct timespec ts = {
+			.tv_sec = (time_t)(a.delay_ms / 1000),
+			.tv_nsec = (long)(a.delay_ms % 1000) * 1000000L,
+		};
+
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+		}
+	}
+	switch (a.kind) {
+	case MAPI_FAULT_DELAY_ONLY:
+		return false;
+	case MAPI_FAULT_RESET:
+		resp->drop_connection = true;
+		return true;
+	case MAPI_FAULT_TOO_MANY:
+		respond_or_500(resp,
+		               mapi_status_too_many_requests_text(
+				       resp, a.retry_after_s >= 0
+		                                     ? (int)a.retry_after_s
+		                                     : 1));
+		return true;
+	case MAPI_FAULT_STATUS:
+	default:
+		respond_or_500(resp,
+		               mapi_status_respond_code(
+				       resp, a.code, a.reason, a.message,
+				       a.retry_after_s > 0 ? (int)a.retry_after_s
+		                                           : 0));
+		for (i = 0; i < a.n_headers; i++) {
+			if (mapi_response_find_header(resp,
+			                              a.headers[i].name) ==
+			    NULL) {
+				respond_or_500(resp,
+				               mapi_response_add_header(
+						       resp, a.headers[i].name,
+						       a.headers[i].value));
+			}
+		}
+		return true;
+	}
+}
+
+/* http's log hook: the request journal (long polls are not journaled). */
+static void
+on_log(const struct mapi_http_log_entry *e, void *payload)
+{
+	struct mapi_server *s = payload;
+	struct mapi_request_input in = {
+		.method = e->method,
+		.path = e->path,
+		.user = e->user,
+		.code = e->code,
+		.jti = e->jti,
+		.duration_us = e->duration_ns / 1000,
+		.fault = e->fault,
+	};
+
+	if (strcmp(e->method, "GET") == 0 &&
+	    (strcmp(e->path, "/mock/v1/events") == 0 ||
+	     strcmp(e->path, "/mock/v1/requests") == 0)) {
+		return;
+	}
+	(void)mapi_events_add_request(mapi_harness_events(s->harness), &in);
+}
+
+/* ---- end of harness controls ---- */
+
 static void
 on_request(const struct mapi_request *req, struct mapi_response *resp,
            void *payload)
@@ -165,13 +316,30 @@ on_request(const struct mapi_request *req, struct mapi_response *resp,
 	struct mapi_route route;
 	struct mapi_call call;
 	mapi_api_handler_fn *handler;
+	const char *authorization = mapi_request_header(req, "Authorization");
+	char jti[MAPI_TOKENS_JTI_SIZE + 27] = "";
+	int64_t exp = 0;
 	char *reason = NULL;
 	enum mapi_err err;
 	size_t i;
 
-	err = mapi_authn_authenticate(server->authn,
-	                              mapi_request_header(req, "Authorization"),
-	                              &id, /* diag= */ NULL);
+	err = mapi_authn_authenticate(server->authn, authorization, &id,
+	                              /* diag= */ NULL);
+	if (err == MAPI_OK) {
+		(void)snprintf(resp->log_user, sizeof(resp->log_user), "%s",
+		               id.username);
+	}
+	if ((err == MAPI_OK && !id.anonymous &&
+	     strcmp(id.username, MAPI_ADMIN_USER) != 0) ||
+	    (mapi_faults_count(mapi_harness_faults(server->harness)) > 0 &&
+	     !is_admin_path(req->path))) {
+		bearer_facts(server, authorization, jti, &exp);
+		(void)snprintf(resp->log_jti, sizeof(resp->log_jti), "%s", jti);
+	}
+	if (apply_fault(server, req, resp, err == MAPI_OK ? id.username : NULL,
+	                jti, exp)) {
+		return;
+	}
 	if (err != MAPI_OK) {
 		respond_or_500(resp, mapi_status_unauthorized(resp));
 		return;
@@ -631,6 +799,9 @@ publish_root_ca(struct mapi_server *s, const char *ca_pem)
 	return err;
 }
 
+static enum mapi_err fill_cluster(struct mapi_server *s, const char *ca_pem,
+                                  struct mapi_diag *diag);
+
 /*
  * The ServiceAccount token service from the --issuer, --api-audiences,
  * --token-*-ttl, --no-extend-token-expiration and --seed flags, and its
@@ -668,8 +839,6 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	struct mapi_store_opts so = { .seed = s->cfg.seed,
 		                      .seeded = s->cfg.seed_set };
 	enum mapi_authz_mode mode = MAPI_AUTHZ_RBAC;
-	cJSON *policy = NULL;
-	char *text = NULL;
 	enum mapi_err err;
 
 	if (strcmp(s->cfg.authorization_mode, "AlwaysAllow") == 0) {
@@ -679,9 +848,18 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	if (err == MAPI_OK) {
 		err = mapi_authz_new(mode, authz_list, authz_get, s, &s->authz);
 	}
-	if (err == MAPI_OK) {
-		err = mapi_authz_bootstrap_policy(&policy);
-	}
+	return err == MAPI_OK ? fill_cluster(s, ca_pem, diag) : err;
+}
+
+/* Bootstrap RBAC, the fixtures and kube-root-ca.crt (start and reset). */
+static enum mapi_err
+fill_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
+{
+	cJSON *policy = NULL;
+	char *text = NULL;
+	enum mapi_err err;
+
+	err = mapi_authz_bootstrap_policy(&policy);
 	if (err == MAPI_OK) {
 		text = cJSON_PrintUnformatted(policy);
 		err = text == NULL ? MAPI_ENOMEM
@@ -706,6 +884,75 @@ load_cluster(struct mapi_server *s, const char *ca_pem, struct mapi_diag *diag)
 	}
 	return err;
 }
+
+
+/* ---- harness controls: kubelet, clock timers, keys, faults, events ---- */
+
+/* POST /mock/v1/reset: the cluster as at start, generators re-seeded. */
+static enum mapi_err
+reload_cluster(void *payload, struct mapi_diag *diag)
+{
+	struct mapi_server *s = payload;
+
+	mapi_store_reset(s->store);
+	return fill_cluster(s, s->ca_pem, diag);
+}
+
+static enum mapi_err
+load_harness(struct mapi_server *s, struct mapi_diag *diag)
+{
+	struct mapi_harness_config hc = { 0 };
+	bool rs = s->cfg.signing_alg == MAPI_SIGNING_RS256;
+
+	hc.clock = s->clock;
+	hc.store = s->store;
+	hc.keyset = s->keyset;
+	hc.tokens = mapi_satokens_tokens(s->satokens);
+	hc.state_dir = s->state_dir;
+	hc.active_key_file = rs ? "sa.key" : "sa-es256.key";
+	hc.key_type = rs ? MAPI_KEY_RSA2048 : MAPI_KEY_P256;
+	hc.key_overlap_ns = s->cfg.key_overlap_ns;
+	hc.seed = s->cfg.seed;
+	hc.seeded = s->cfg.seed_set;
+	hc.clock_spec = s->cfg.clock_spec;
+	hc.clock_rate_milli = s->cfg.clock_rate_milli;
+	hc.ca_pem = s->ca_pem;
+	if (s->cfg.serviceaccount_dir != NULL) {
+		(void)snprintf(s->sa_dir, sizeof(s->sa_dir), "%s",
+		               s->cfg.serviceaccount_dir);
+	} else {
+		(void)snprintf(s->sa_dir, sizeof(s->sa_dir), "%s/serviceaccount",
+		               s->state_dir);
+	}
+	if (s->sa_dir[0] != '/') {
+		char cwd[PATH_MAX];
+		size_t n;
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			mapi_diag_set(diag, "getcwd: %s", strerror(errno));
+			return MAPI_EIO;
+		}
+		n = strlen(cwd);
+		if (n + 1 + strlen(s->sa_dir) + 1 > sizeof(s->sa_dir)) {
+			mapi_diag_set(diag, "--serviceaccount-dir: too long");
+			return MAPI_EINVAL;
+		}
+		memmove(s->sa_dir + n + 1, s->sa_dir, strlen(s->sa_dir) + 1);
+		memcpy(s->sa_dir, cwd, n);
+		s->sa_dir[n] = '/';
+	}
+	hc.default_dir = s->sa_dir;
+	hc.default_pod = s->cfg.serviceaccount_pod != NULL
+	                         ? s->cfg.serviceaccount_pod
+	                         : MAPI_SERVER_DEFAULT_POD;
+	hc.default_required = s->cfg.serviceaccount_pod != NULL ||
+	                      s->cfg.serviceaccount_dir != NULL;
+	hc.reload = reload_cluster;
+	hc.reload_payload = s;
+	return mapi_harness_new(&hc, &s->harness, diag);
+}
+
+/* ---- end of harness controls ---- */
 
 enum mapi_err
 mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
@@ -771,6 +1018,12 @@ mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
 	if (err == MAPI_OK) {
 		err = load_tokens(s, diag);
 	}
+	if (err == MAPI_OK && ca != NULL && (s->ca_pem = strdup(ca)) == NULL) {
+		err = MAPI_ENOMEM;
+	}
+	if (err == MAPI_OK) {
+		err = load_harness(s, diag);
+	}
 	if (err != MAPI_OK) {
 		goto out;
 	}
@@ -781,6 +1034,8 @@ mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
 	hc.key_pem = key;
 	hc.handler = on_request;
 	hc.handler_payload = s;
+	hc.log = on_log;
+	hc.log_payload = s;
 	hc.error_log = true;
 	err = mapi_http_start(&hc, &s->http, diag);
 	if (err != MAPI_OK) {
@@ -806,8 +1061,6 @@ mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
 			goto out;
 		}
 	}
-	s->ca_pem = ca; /* kept for legacy Secret tokens' ca.crt */
-	ca = NULL;
 	*out = s;
 	s = NULL;
 	err = MAPI_OK;
@@ -900,13 +1153,33 @@ mapi_server_ca_pem(const struct mapi_server *server)
 	return server->ca_pem;
 }
 
+const struct mapi_tokens *
+mapi_server_tokens(const struct mapi_server *server)
+{
+	return mapi_satokens_tokens(server->satokens);
+}
+
+struct mapi_events *
+mapi_server_events(const struct mapi_server *server)
+{
+	return mapi_harness_events(server->harness);
+}
+
+struct mapi_harness *
+mapi_server_harness(const struct mapi_server *server)
+{
+	return server->harness;
+}
+
 void
 mapi_server_stop(struct mapi_server *server)
 {
 	if (server == NULL) {
 		return;
 	}
+	mapi_harness_shutdown(server->harness);
 	mapi_http_stop(server->http);
+	mapi_harness_free(server->harness);
 	mapi_satokens_free(server->satokens);
 	free(server->ca_pem);
 	mapi_authz_free(server->authz);

@@ -33,6 +33,9 @@
 
 struct mapi_authn;
 struct mapi_authz;
+struct mapi_events;
+struct mapi_harness;
+struct mapi_tokens;
 struct mapi_clock;
 struct mapi_keyset;
 struct mapi_satokens;
@@ -74,6 +77,19 @@ struct mapi_authz *mapi_server_authz(const struct mapi_server *server);
  */
 struct mapi_satokens *mapi_server_satokens(const struct mapi_server *server);
 const char *mapi_server_ca_pem(const struct mapi_server *server);
+
+/* The ServiceAccount token service (auth/tokens; borrowed). */
+const struct mapi_tokens *mapi_server_tokens(const struct mapi_server *server);
+
+/*
+ * Harness controls (server/harness.h): the event rings (token lifecycle
+ * events and the request journal) and the harness itself (borrowed).
+ */
+struct mapi_events *mapi_server_events(const struct mapi_server *server);
+struct mapi_harness *mapi_server_harness(const struct mapi_server *server);
+
+/* The pod the default <state-dir>/serviceaccount volume is bound to. */
+#define MAPI_SERVER_DEFAULT_POD "default/web-7d4b9c8f5-x2k8p"
 
 /* Stops serving (in-flight requests finish), frees. Accepts NULL. */
 void mapi_server_stop(struct mapi_server *server);

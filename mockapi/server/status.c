@@ -355,6 +355,47 @@ mapi_status_respond(struct mapi_response *resp, enum mapi_err err,
 	                                len + 1);
 }
 
+enum mapi_err
+mapi_status_respond_code(struct mapi_response *resp, int code,
+                         const char *reason, const char *message,
+                         int retry_after_seconds)
+{
+	struct mapi_strbuf sb = { 0 };
+	char ra[16];
+	char *body;
+	enum mapi_err rc;
+
+	if (code < 400 || code > 599) {
+		return MAPI_EINVAL;
+	}
+	mapi_strbuf_puts(&sb, "{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+	                      "\"metadata\":{},\"status\":\"Failure\"");
+	if (set(message)) {
+		mapi_strbuf_puts(&sb, ",\"message\":");
+		mapi_strbuf_json_string(&sb, message);
+	}
+	if (set(reason)) {
+		mapi_strbuf_puts(&sb, ",\"reason\":");
+		mapi_strbuf_json_string(&sb, reason);
+	}
+	if (retry_after_seconds > 0) {
+		mapi_strbuf_printf(&sb, ",\"details\":{\"retryAfterSeconds\":%d}",
+		                   retry_after_seconds);
+	}
+	mapi_strbuf_printf(&sb, ",\"code\":%d}\n", code);
+	body = mapi_strbuf_take(&sb);
+	if (body == NULL) {
+		return MAPI_ENOMEM;
+	}
+	rc = mapi_response_adopt_body(resp, code, "application/json", body,
+	                              strlen(body));
+	if (rc == MAPI_OK && retry_after_seconds > 0) {
+		(void)snprintf(ra, sizeof(ra), "%d", retry_after_seconds);
+		rc = mapi_response_add_header(resp, "Retry-After", ra);
+	}
+	return rc;
+}
+
 /* "pods" or "tokenreviews.authentication.k8s.io" (GroupResource.String). */
 static void
 qualified(struct mapi_strbuf *sb, const char *group, const char *name)

@@ -71,6 +71,18 @@ mapi_status_respond(struct mapi_response *resp, enum mapi_err err,
                     const struct mapi_status_details *details);
 
 /*
+ * A Failure Status with an explicit code and reason (fault injection:
+ * what a proxy or an overloaded apiserver would send), e.g. 503
+ * "ServiceUnavailable". code must be 400..599 (else MAPI_EINVAL); reason
+ * and message may be NULL (omitted); retry_after_seconds > 0 adds
+ * details.retryAfterSeconds and a Retry-After header.
+ */
+MAPI_NODISCARD enum mapi_err
+mapi_status_respond_code(struct mapi_response *resp, int code,
+                         const char *reason, const char *message,
+                         int retry_after_seconds);
+
+/*
  * The common errors, exactly as apimachinery words them. group is "" for
  * the core group; resource is the plural ("pods"); the qualified resource
  * is "pods" or "tokenreviews.authentication.k8s.io".

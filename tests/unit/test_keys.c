@@ -643,6 +643,20 @@ test_keyset_rotation_keeps_previous_key_for_verification(void **state)
 	assert_int_equal(mapi_keyset_set_active(ks, a), MAPI_OK);
 	assert_int_equal(mapi_keyset_count(ks), 3);
 
+	/* Removing one retired key keeps the others and their order. */
+	assert_int_equal(mapi_keyset_remove(ks, mapi_key_kid(a)), MAPI_EINVAL);
+	assert_int_equal(mapi_keyset_remove(ks, "no-such-kid"), MAPI_ENOTFOUND);
+	assert_int_equal(mapi_keyset_remove(ks, NULL), MAPI_EINVAL);
+	assert_int_equal(mapi_keyset_remove(ks, mapi_key_kid(b)), MAPI_OK);
+	assert_int_equal(mapi_keyset_count(ks), 2);
+	assert_null(mapi_keyset_find(ks, mapi_key_kid(b)));
+	assert_int_equal(mapi_keyset_snapshot(ks, &snap, &n), MAPI_OK);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(snap[0], a);
+	assert_ptr_equal(snap[1], c_pub);
+	mapi_keyset_snapshot_free(snap, n);
+	assert_int_equal(mapi_keyset_add_verify(ks, b), MAPI_OK);
+
 	assert_int_equal(mapi_keyset_drop_inactive(ks), MAPI_OK);
 	assert_int_equal(mapi_keyset_count(ks), 1);
 	assert_null(mapi_keyset_find(ks, mapi_key_kid(b)));
