@@ -147,6 +147,12 @@ config_from_flags(const struct sac_cli *a, struct sac_config **out)
 static void
 overlay_flags(struct sac_config *cfg, const struct sac_cli *a)
 {
+	if (a->ca_file != NULL) {
+		/* As kubectl: the flag replaces certificate-authority-data. */
+		free(cfg->ca_data);
+		cfg->ca_data = NULL;
+		cfg->ca_len = 0;
+	}
 	replace(&cfg->ca_file, a->ca_file);
 	/* --token and --token-file replace the configured credential. */
 	if (a->token != NULL || a->token_file != NULL) {
