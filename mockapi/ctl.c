@@ -159,7 +159,8 @@ load_kubeconfig(const char *path, struct target *t)
 		           (v = yaml_value(line,
 		                           "certificate-authority-data"))) {
 			ca_b64 = v;
-		} else if (t->token == NULL && (v = yaml_value(line, "token"))) {
+		} else if (t->token == NULL &&
+		           (v = yaml_value(line, "token"))) {
 			t->token = v;
 		}
 	}
@@ -404,8 +405,8 @@ cmd_journal(const struct target *t, int argc, char **argv, bool requests)
 		}
 		doc = cJSON_Parse(r.body);
 		free(r.body);
-		cJSON_ArrayForEach(item,
-		                   cJSON_GetObjectItemCaseSensitive(doc, what)) {
+		cJSON_ArrayForEach(
+			item, cJSON_GetObjectItemCaseSensitive(doc, what)) {
 			char *line = cJSON_PrintUnformatted(item);
 
 			if (line != NULL) {
@@ -520,8 +521,8 @@ cmd_faults(const struct target *t, int argc, char **argv)
 	{
 		cJSON *tm = cJSON_GetObjectItemCaseSensitive(action,
 		                                             "tooManyRequests");
-		cJSON *ra = cJSON_GetObjectItemCaseSensitive(action,
-		                                             "retryAfter");
+		cJSON *ra =
+			cJSON_GetObjectItemCaseSensitive(action, "retryAfter");
 
 		if (tm != NULL && ra != NULL) {
 			cJSON_AddItemToObject(
@@ -564,8 +565,10 @@ cmd_volume(const struct target *t, int argc, char **argv)
 		if ((v = flag_value(argc, argv, &i, "--dir")) != NULL) {
 			char *abs = realpath(v, NULL);
 
-			/* A directory that does not exist yet stays as given. */
-			cJSON_AddStringToObject(b, "dir", abs != NULL ? abs : v);
+			/* A directory that does not exist yet stays as given.
+			 */
+			cJSON_AddStringToObject(b, "dir",
+			                        abs != NULL ? abs : v);
 			free(abs);
 		} else if ((v = flag_value(argc, argv, &i, "--pod")) != NULL) {
 			cJSON_AddStringToObject(b, "pod", v);
@@ -580,7 +583,8 @@ cmd_volume(const struct target *t, int argc, char **argv)
 				ns = (int64_t)(strtod(v, NULL) * 1e9);
 			} else if (mapi_duration_parse(v, &ns) != MAPI_OK) {
 				cJSON_Delete(b);
-				return usage_error("--expiration: bad duration");
+				return usage_error(
+					"--expiration: bad duration");
 			}
 			cJSON_AddNumberToObject(b, "expirationSeconds",
 			                        (double)(ns / 1000000000));

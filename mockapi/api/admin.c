@@ -14,8 +14,6 @@
  *   GET     /mock/v1/keys, POST /mock/v1/keys/rotate {"drop_old":true}
  *   POST    /mock/v1/reset
  */
-#include "api/api.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api/api.h"
 #include "auth/authn.h"
 #include "server/harness.h"
 #include "server/http.h"
@@ -70,7 +69,8 @@ respond(struct mapi_response *resp, int code, cJSON *obj)
 	body[n] = '\n';
 	body[n + 1] = '\0';
 	cJSON_free(text);
-	fail(resp, mapi_response_adopt_body(resp, code, JSON_TYPE, body, n + 1));
+	fail(resp,
+	     mapi_response_adopt_body(resp, code, JSON_TYPE, body, n + 1));
 }
 
 static void
@@ -157,8 +157,8 @@ clock_json(struct mapi_clock *clock)
 	cJSON *o = cJSON_CreateObject();
 
 	mapi_clock_info(clock, &info);
-	if (o == NULL || !mapi_harness_format_time(info.now_ns, now,
-	                                           sizeof(now)) ||
+	if (o == NULL ||
+	    !mapi_harness_format_time(info.now_ns, now, sizeof(now)) ||
 	    !cJSON_AddStringToObject(o, "now", now) ||
 	    !cJSON_AddBoolToObject(o, "frozen", info.frozen) ||
 	    !cJSON_AddNumberToObject(o, "rate",
@@ -188,9 +188,9 @@ clock_put(const struct mapi_call *call, struct mapi_response *resp)
 	now = cJSON_GetObjectItemCaseSensitive(body, "now");
 	frozen = cJSON_GetObjectItemCaseSensitive(body, "frozen");
 	rate = cJSON_GetObjectItemCaseSensitive(body, "rate");
-	if (now != NULL && (!cJSON_IsString(now) ||
-	                    mapi_time_parse_rfc3339(now->valuestring, &t_ns) !=
-	                            MAPI_OK)) {
+	if (now != NULL &&
+	    (!cJSON_IsString(now) ||
+	     mapi_time_parse_rfc3339(now->valuestring, &t_ns) != MAPI_OK)) {
 		bad_request(resp, "now: must be an RFC 3339 time such as "
 		                  "2025-06-01T10:00:00Z");
 		goto out;
@@ -262,8 +262,8 @@ clock_advance(const struct mapi_call *call, struct mapi_response *resp)
 		                  "\"90s\", \"10m\" or \"1h30m\"");
 	}
 	if (d >= 0) {
-		if (mapi_harness_advance(mapi_server_harness(call->server), d) !=
-		    MAPI_OK) {
+		if (mapi_harness_advance(mapi_server_harness(call->server),
+		                         d) != MAPI_OK) {
 			bad_request(resp, "advance: the clock would overflow");
 		} else {
 			respond(resp, 200,
@@ -467,19 +467,18 @@ volume_add(const struct mapi_call *call, struct mapi_response *resp)
 		return;
 	}
 	es = cJSON_GetObjectItemCaseSensitive(body, "expirationSeconds");
-	if (es != NULL && !mapi_json_get_int(body, "expirationSeconds",
-	                                     &seconds)) {
+	if (es != NULL &&
+	    !mapi_json_get_int(body, "expirationSeconds", &seconds)) {
 		bad_request(resp, "expirationSeconds: must be an integer");
 		cJSON_Delete(body);
 		return;
 	}
 	aud = mapi_json_get_string(body, "audience");
-	err = mapi_harness_add_volume(mapi_server_harness(call->server),
-	                              mapi_json_get_string(body, "dir"),
-	                              mapi_json_get_string(body, "pod"),
-	                              aud != NULL && aud[0] != '\0' ? aud
-	                                                            : NULL,
-	                              seconds, &id, &d);
+	err = mapi_harness_add_volume(
+		mapi_server_harness(call->server),
+		mapi_json_get_string(body, "dir"),
+		mapi_json_get_string(body, "pod"),
+		aud != NULL && aud[0] != '\0' ? aud : NULL, seconds, &id, &d);
 	cJSON_Delete(body);
 	if (err != MAPI_OK) {
 		fail(resp, mapi_status_from_diag(resp, err, &d));
@@ -575,8 +574,8 @@ do_keys(const struct mapi_call *call, struct mapi_response *resp)
 		cJSON_Delete(body);
 		return;
 	}
-	drop = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body,
-	                                                     "drop_old")) ||
+	drop = cJSON_IsTrue(
+		       cJSON_GetObjectItemCaseSensitive(body, "drop_old")) ||
 	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "dropOld"));
 	cJSON_Delete(body);
 	err = mapi_harness_rotate_keys(h, drop, &out, &d);
@@ -608,10 +607,10 @@ do_reset(const struct mapi_call *call, struct mapi_response *resp)
 		return;
 	}
 	out = cJSON_CreateObject();
-	if (out != NULL &&
-	    (!cJSON_AddBoolToObject(out, "reset", true) ||
-	     !cJSON_AddItemToObject(
-		     out, "clock", clock_json(mapi_server_clock(call->server))))) {
+	if (out != NULL && (!cJSON_AddBoolToObject(out, "reset", true) ||
+	                    !cJSON_AddItemToObject(out, "clock",
+	                                           clock_json(mapi_server_clock(
+							   call->server))))) {
 		cJSON_Delete(out);
 		out = NULL;
 	}

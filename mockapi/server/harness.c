@@ -229,8 +229,9 @@ drop_retired_at(struct mapi_harness *h, size_t i, const char *why)
 		                       .reason = why };
 
 	ignore_err(mapi_keyset_remove(h->cfg.keyset, h->retired[i].kid));
-	(void)snprintf(path, sizeof(path), "%s/" RETIRED_PREFIX "%s" RETIRED_SUFFIX,
-	               h->state_dir, h->retired[i].kid);
+	(void)snprintf(path, sizeof(path),
+	               "%s/" RETIRED_PREFIX "%s" RETIRED_SUFFIX, h->state_dir,
+	               h->retired[i].kid);
 	(void)unlink(path);
 	(void)mapi_events_add(h->events, &ev);
 	memmove(&h->retired[i], &h->retired[i + 1],
@@ -246,8 +247,10 @@ run_due_locked(struct mapi_harness *h, int64_t now)
 	ignore_err(mapi_kubelet_tick(h->kubelet, now, NULL));
 	h->store_next_ns = mapi_store_run_due(h->cfg.store);
 	while (i < h->n_retired) {
-		if (h->retired[i].drop_ns != 0 && now >= h->retired[i].drop_ns) {
-			drop_retired_at(h, i, "retired key dropped: overlap over");
+		if (h->retired[i].drop_ns != 0 &&
+		    now >= h->retired[i].drop_ns) {
+			drop_retired_at(h, i,
+			                "retired key dropped: overlap over");
 		} else {
 			i++;
 		}
@@ -267,7 +270,8 @@ next_due_locked(struct mapi_harness *h, int64_t now)
 		next = h->store_next_ns;
 	}
 	for (i = 0; i < h->n_retired; i++) {
-		if (h->retired[i].drop_ns != 0 && h->retired[i].drop_ns < next) {
+		if (h->retired[i].drop_ns != 0 &&
+		    h->retired[i].drop_ns < next) {
 			next = h->retired[i].drop_ns;
 		}
 	}
@@ -435,21 +439,22 @@ add_volume_locked(struct mapi_harness *h, const char *dir, const char *pod,
 	spec.ca_len = h->ca_len;
 	err = mapi_kubelet_add_volume(h->kubelet, &spec, &id);
 	if (err != MAPI_OK) {
-		mapi_diag_set(diag, err == MAPI_EEXIST
-		                            ? "dir: %s is already a volume"
-		                            : "cannot add volume %s",
+		mapi_diag_set(diag,
+		              err == MAPI_EEXIST ? "dir: %s is already a volume"
+		                                 : "cannot add volume %s",
 		              dir);
 		return err;
 	}
-	ignore_err(mapi_kubelet_tick(h->kubelet, mapi_clock_now_ns(h->cfg.clock),
-	                        NULL));
+	ignore_err(mapi_kubelet_tick(h->kubelet,
+	                             mapi_clock_now_ns(h->cfg.clock), NULL));
 	if (mapi_kubelet_volume_info(h->kubelet, id, &info) == MAPI_OK &&
 	    info.last_err != MAPI_OK) {
 		err = info.last_err;
 		if (info.last_diag[0] != '\0') {
 			mapi_diag_set(diag, "%s", info.last_diag);
 		} else {
-			mapi_diag_set(diag, "cannot issue a token for pod %s: %s",
+			mapi_diag_set(diag,
+			              "cannot issue a token for pod %s: %s",
 			              pod, mapi_err_name(err));
 		}
 		ignore_err(mapi_kubelet_remove_volume(h->kubelet, id));
@@ -543,8 +548,8 @@ mapi_harness_volumes_json(struct mapi_harness *h, cJSON **out)
 			ok = cJSON_AddNumberToObject(
 				     o, "expirationSeconds",
 				     (double)(info.has_token
-				                      ? info.expiration_seconds
-				                      : v->es)) &&
+			                              ? info.expiration_seconds
+			                              : v->es)) &&
 			     cJSON_AddBoolToObject(o, "hasToken",
 			                           info.has_token) &&
 			     cJSON_AddNumberToObject(o, "issues",
@@ -563,8 +568,8 @@ mapi_harness_volumes_json(struct mapi_harness *h, cJSON **out)
 				ok = cJSON_AddStringToObject(
 					     o, "lastError",
 					     info.last_diag[0] != '\0'
-					             ? info.last_diag
-					             : mapi_err_name(
+						     ? info.last_diag
+						     : mapi_err_name(
 							       info.last_err)) !=
 				     NULL;
 			}
@@ -761,16 +766,18 @@ mapi_harness_keys_json(struct mapi_harness *h, cJSON **out)
 			break;
 		}
 		ok = cJSON_AddStringToObject(o, "kid", kid) &&
-		     cJSON_AddStringToObject(
-			     o, "alg",
-			     mapi_key_alg(keys[i]) == MAPI_JWS_ES256 ? "ES256"
-			                                             : "RS256") &&
+		     cJSON_AddStringToObject(o, "alg",
+		                             mapi_key_alg(keys[i]) ==
+		                                             MAPI_JWS_ES256
+		                                     ? "ES256"
+		                                     : "RS256") &&
 		     cJSON_AddBoolToObject(o, "active", keys[i] == active);
 		for (k = 0; ok && k < h->n_retired; k++) {
 			if (strcmp(h->retired[k].kid, kid) != 0) {
 				continue;
 			}
-			ok = add_time(o, "retiredAt", h->retired[k].retired_ns) &&
+			ok = add_time(o, "retiredAt",
+			              h->retired[k].retired_ns) &&
 			     (h->retired[k].drop_ns == 0 ||
 			      add_time(o, "dropAt", h->retired[k].drop_ns));
 		}

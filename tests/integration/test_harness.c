@@ -51,9 +51,9 @@ start(struct fixture *f, bool extend, const char *overlap)
 	cfg.seed = 7;
 	cfg.seed_set = true;
 	if (overlap != NULL) {
-		assert_int_equal(mapi_duration_parse(overlap,
-		                                     &cfg.key_overlap_ns),
-		                 MAPI_OK);
+		assert_int_equal(
+			mapi_duration_parse(overlap, &cfg.key_overlap_ns),
+			MAPI_OK);
 	}
 	if (mapi_server_start(&cfg, &f->server, &d) != MAPI_OK) {
 		fail_msg("server start: %s", d.msg);
@@ -110,20 +110,19 @@ now_s(struct fixture *f)
 
 /* Validates tok now; returns the verdict, *reason a copy (or NULL). */
 static enum mapi_tokens_verdict
-validate_aud(struct fixture *f, const char *tok, const char *aud,
-             char **reason, int64_t *iat)
+validate_aud(struct fixture *f, const char *tok, const char *aud, char **reason,
+             int64_t *iat)
 {
 	struct mapi_tokens_result r = { 0 };
 	enum mapi_tokens_verdict v;
 	const char *auds[1] = { aud };
 
-	assert_int_equal(mapi_tokens_validate(
-				 mapi_server_tokens(f->server), tok,
-				 strlen(tok), aud != NULL ? auds : NULL,
-				 aud != NULL ? 1 : 0,
-				 mapi_clock_now_ns(mapi_server_clock(f->server)),
-				 &r),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_tokens_validate(
+			mapi_server_tokens(f->server), tok, strlen(tok),
+			aud != NULL ? auds : NULL, aud != NULL ? 1 : 0,
+			mapi_clock_now_ns(mapi_server_clock(f->server)), &r),
+		MAPI_OK);
 	v = r.verdict;
 	if (reason != NULL) {
 		*reason = r.reason != NULL ? strdup(r.reason) : NULL;
@@ -155,8 +154,8 @@ test_refresh_to_the_second(void **state)
 
 	start(f, false, NULL);
 	assert_int_equal(mapi_harness_add_volume(mapi_server_harness(f->server),
-	                                         f->vol, POD, "vault", 600,
-	                                         &id, &d),
+	                                         f->vol, POD, "vault", 600, &id,
+	                                         &d),
 	                 MAPI_OK);
 	assert_true(id > 0);
 	a = read_token(f->vol);
@@ -195,8 +194,7 @@ test_default_volume_rule(void **state)
 	start(f, true, NULL);
 	(void)snprintf(dir, sizeof(dir), "%s/serviceaccount", f->state);
 	a = read_token(dir);
-	assert_int_equal(validate(f, a, NULL, &iat),
-	                 MAPI_TOKENS_AUTHENTICATED);
+	assert_int_equal(validate(f, a, NULL, &iat), MAPI_TOKENS_AUTHENTICATED);
 	assert_int_equal(iat, T0);
 	advance(f, 2886);
 	b = read_token(dir);
@@ -204,8 +202,7 @@ test_default_volume_rule(void **state)
 	advance(f, 1);
 	c = read_token(dir);
 	assert_string_not_equal(b, c);
-	assert_int_equal(validate(f, c, NULL, &iat),
-	                 MAPI_TOKENS_AUTHENTICATED);
+	assert_int_equal(validate(f, c, NULL, &iat), MAPI_TOKENS_AUTHENTICATED);
 	assert_int_equal(iat, T0 + 2886);
 	/* 10 h at once: a refresh every 2886 s, each at its own instant. */
 	advance(f, 10 * 3600);
@@ -215,9 +212,8 @@ test_default_volume_rule(void **state)
 	item = cJSON_GetArrayItem(cJSON_GetObjectItem(vols, "items"), 0);
 	assert_non_null(item);
 	/* 1 + 1 + floor((36000 - 1) / 2886) + ... = 14 issues in all. */
-	assert_int_equal(
-		(int)cJSON_GetObjectItem(item, "issues")->valuedouble,
-		2 + (10 * 3600 + 1) / 2886);
+	assert_int_equal((int)cJSON_GetObjectItem(item, "issues")->valuedouble,
+	                 2 + (10 * 3600 + 1) / 2886);
 	cJSON_Delete(vols);
 	free(a);
 	free(b);
@@ -246,10 +242,10 @@ test_key_rotation_drop(void **state)
 	mapi_key_unref(k);
 	(void)snprintf(dir, sizeof(dir), "%s/serviceaccount", f->state);
 	tok = read_token(dir);
-	assert_int_equal(mapi_harness_rotate_keys(
-				 mapi_server_harness(f->server), false, &res,
-				 &d),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_harness_rotate_keys(mapi_server_harness(f->server), false,
+	                                 &res, &d),
+		MAPI_OK);
 	assert_string_equal(
 		cJSON_GetStringValue(cJSON_GetObjectItem(res, "previous")),
 		old_kid);
@@ -271,17 +267,15 @@ test_key_rotation_drop(void **state)
 	assert_int_equal(validate(f, tok2, NULL, NULL),
 	                 MAPI_TOKENS_AUTHENTICATED);
 	/* Drop: the old key leaves the JWKS, its tokens fail. */
-	assert_int_equal(mapi_harness_rotate_keys(
-				 mapi_server_harness(f->server), true, &res,
-				 &d),
-	                 MAPI_OK);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(res,
-	                                                        "dropped")),
-	                 2);
+	assert_int_equal(
+		mapi_harness_rotate_keys(mapi_server_harness(f->server), true,
+	                                 &res, &d),
+		MAPI_OK);
+	assert_int_equal(
+		cJSON_GetArraySize(cJSON_GetObjectItem(res, "dropped")), 2);
 	cJSON_Delete(res);
 	assert_int_equal(mapi_keyset_count(ks), 1);
-	assert_int_equal(validate(f, tok, &reason, NULL),
-	                 MAPI_TOKENS_REJECTED);
+	assert_int_equal(validate(f, tok, &reason, NULL), MAPI_TOKENS_REJECTED);
 	assert_string_equal(reason, "invalid signature, no keys found");
 	free(reason);
 	assert_int_equal(validate(f, tok2, &reason, NULL),
@@ -308,10 +302,10 @@ test_key_overlap(void **state)
 	ks = mapi_server_keyset(f->server);
 	(void)snprintf(dir, sizeof(dir), "%s/serviceaccount", f->state);
 	tok = read_token(dir);
-	assert_int_equal(mapi_harness_rotate_keys(
-				 mapi_server_harness(f->server), false, &res,
-				 &d),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_harness_rotate_keys(mapi_server_harness(f->server), false,
+	                                 &res, &d),
+		MAPI_OK);
 	cJSON_Delete(res);
 	advance(f, 3599);
 	assert_int_equal(mapi_keyset_count(ks), 2);
@@ -319,8 +313,7 @@ test_key_overlap(void **state)
 	                 MAPI_TOKENS_AUTHENTICATED);
 	advance(f, 1);
 	assert_int_equal(mapi_keyset_count(ks), 1);
-	assert_int_equal(validate(f, tok, &reason, NULL),
-	                 MAPI_TOKENS_REJECTED);
+	assert_int_equal(validate(f, tok, &reason, NULL), MAPI_TOKENS_REJECTED);
 	assert_string_equal(reason, "invalid signature, no keys found");
 	free(reason);
 	free(tok);
@@ -339,10 +332,10 @@ test_keys_persist(void **state)
 	start(f, true, NULL);
 	(void)snprintf(dir, sizeof(dir), "%s/serviceaccount", f->state);
 	tok = read_token(dir);
-	assert_int_equal(mapi_harness_rotate_keys(
-				 mapi_server_harness(f->server), false, &res,
-				 &d),
-	                 MAPI_OK);
+	assert_int_equal(
+		mapi_harness_rotate_keys(mapi_server_harness(f->server), false,
+	                                 &res, &d),
+		MAPI_OK);
 	cJSON_Delete(res);
 	mapi_server_stop(f->server);
 	f->server = NULL;
@@ -359,8 +352,8 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_refresh_to_the_second,
 		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(test_default_volume_rule,
-		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_volume_rule, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_key_rotation_drop, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_key_overlap, setup,
