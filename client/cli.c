@@ -28,7 +28,8 @@ static const char usage[] =
 	"refresh\n"
 	"                           [--every 10s] [--for 5m] [--call "
 	"whoami|pods]\n"
-	"  scenario NAME            retrieval | refresh | expiry | all, against "
+	"  scenario NAME            retrieval | refresh | expiry | all, "
+        "against "
 	"a running\n"
 	"                           mockapi whose clock the scenario drives "
 	"(admin API):\n"
@@ -517,8 +518,9 @@ check(const struct sac_cli *c, struct sac_diag *diag)
 		return SAC_EINVAL;
 	}
 	if (c->cmd == SAC_CMD_SCENARIO && (c->in_cluster || c->server)) {
-		sac_diag_set(diag, "scenario: the admin identity comes from "
-		                   "--kubeconfig (not --in-cluster or --server)");
+		sac_diag_set(diag,
+		             "scenario: the admin identity comes from "
+		             "--kubeconfig (not --in-cluster or --server)");
 		return SAC_EINVAL;
 	}
 	if (c->cmd == SAC_CMD_SCENARIO && c->step_ms != 0 &&

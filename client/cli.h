@@ -85,7 +85,7 @@ struct sac_cli {
 	const char *serviceaccount_dir; /* --serviceaccount-dir, or NULL */
 	int64_t step_ms;                /* --step (0: 30 s) */
 	int64_t expiration_s;           /* --expiration (0: 600 s) */
-	int color;                      /* --color: -1 auto, 0 never, 1 always */
+	int color; /* --color: -1 auto, 0 never, 1 always */
 };
 
 /*

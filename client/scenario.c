@@ -59,8 +59,8 @@ apply_clock(struct sac_mock_clock *m, const cJSON *j, struct sac_diag *diag)
 	}
 	frac = strchr(now, '.');
 	for (frac = frac ? frac + 1 : ""; digits < 3; digits++) {
-		ms = ms * 10 + (*frac >= '0' && *frac <= '9' ? *frac++ - '0'
-		                                             : 0);
+		ms = ms * 10 +
+		     (*frac >= '0' && *frac <= '9' ? *frac++ - '0' : 0);
 	}
 	m->mock_ms = s * 1000 + ms;
 	m->real_ms = sac_clock_now_ms(NULL);
@@ -209,9 +209,9 @@ sac_mock_clock_error(const struct sac_mock_clock *m)
 /* ---- timeline ---- */
 
 static const char *const kind_names[] = {
-	[SAC_TL_STEP] = "STEP", [SAC_TL_INFO] = "INFO",
-	[SAC_TL_OK] = "OK",     [SAC_TL_EXPECTED] = "EXPECTED",
-	[SAC_TL_FAIL] = "FAIL", [SAC_TL_PASS] = "PASS",
+	[SAC_TL_STEP] = "STEP",     [SAC_TL_INFO] = "INFO",
+	[SAC_TL_OK] = "OK",         [SAC_TL_EXPECTED] = "EXPECTED",
+	[SAC_TL_FAIL] = "FAIL",     [SAC_TL_PASS] = "PASS",
 	[SAC_TL_FAILED] = "FAILED",
 };
 
@@ -239,8 +239,8 @@ wire_http(const char *method, const char *path, const char *bearer,
 	struct wire *w = payload;
 	enum sac_err err;
 
-	err = sac_transport_do(w->transport, method, path, bearer,
-	                       content_type, body, body_len, out, diag);
+	err = sac_transport_do(w->transport, method, path, bearer, content_type,
+	                       body, body_len, out, diag);
 	if (err == SAC_OK && out->status == 401) {
 		w->n401++;
 	}
@@ -294,8 +294,8 @@ emit(struct run *r, enum sac_timeline_kind k, const char *actor,
 	va_end(ap);
 	if (k == SAC_TL_FAIL && r->res.passed) {
 		r->res.passed = false;
-		truncated(snprintf(r->res.why, sizeof(r->res.why), "%.40s: %.460s",
-		                   actor, text));
+		truncated(snprintf(r->res.why, sizeof(r->res.why),
+		                   "%.40s: %.460s", actor, text));
 	}
 	if (r->o->on_entry == NULL) {
 		return;
@@ -326,7 +326,8 @@ token_label(const struct run *r, const char *tok, char *buf, size_t len)
 	int64_t now = now_s(r);
 
 	if (tok == NULL || sac_jwt_decode(tok, &jwt, NULL) != SAC_OK) {
-		(void)snprintf(buf, len, "%s", tok ? "(not a JWT)" : "no token");
+		(void)snprintf(buf, len, "%s",
+		               tok ? "(not a JWT)" : "no token");
 		return;
 	}
 	(void)sac_jwt_label(jwt, id, sizeof(id));
@@ -483,8 +484,7 @@ actor_call(struct run *r, struct actor *a, bool report_ok)
 	if (tok != NULL && a->last != NULL && strcmp(tok, a->last) != 0) {
 		a->rotations++;
 		r->res.rotations++;
-		emit(r, SAC_TL_INFO, a->name,
-		     "new token (%s): %s %u", label,
+		emit(r, SAC_TL_INFO, a->name, "new token (%s): %s %u", label,
 		     sac_token_source_strategy(src) == SAC_STRATEGY_REQUEST
 		             ? "TokenRequests made:"
 		             : "token file reads:",
@@ -507,8 +507,9 @@ actor_call(struct run *r, struct actor *a, bool report_ok)
 			     label);
 		} else if (report_ok) {
 			emit(r, SAC_TL_OK, a->name, "list pods: %d pod(s) (%s)",
-			     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-			             j, "items")),
+			     cJSON_GetArraySize(
+				     cJSON_GetObjectItemCaseSensitive(j,
+			                                              "items")),
 			     label);
 		}
 		cJSON_Delete(j);
@@ -581,9 +582,8 @@ run_cleanups(struct run *r)
 		struct cleanup *c = &r->cleanups[--r->n_cleanups];
 		struct sac_diag d = { 0 };
 
-		if (c->path != NULL &&
-		    admin_json(r, "DELETE", c->path, NULL, NULL, &d) !=
-		            SAC_OK) {
+		if (c->path != NULL && admin_json(r, "DELETE", c->path, NULL,
+		                                  NULL, &d) != SAC_OK) {
 			emit(r, SAC_TL_INFO, "admin", "clean up %s: %s",
 			     c->path, d.msg);
 		}
@@ -596,8 +596,8 @@ run_cleanups(struct run *r)
 	}
 }
 
-static char *
-path_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *path_printf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 static char *
 path_printf(const char *fmt, ...)
@@ -662,10 +662,11 @@ grant_view(struct run *r, struct sac_diag *diag)
 	enum sac_err err;
 
 	(void)snprintf(coll, sizeof(coll), RBAC_PATH "%s/rolebindings", r->ns);
-	truncated(snprintf(what, sizeof(what),
-	               "RoleBinding %s/" VIEW_BINDING " -> ClusterRole view "
-	               "for system:serviceaccount:%s:%s (so it may list pods)",
-	               r->ns, r->ns, r->sa));
+	truncated(snprintf(
+		what, sizeof(what),
+		"RoleBinding %s/" VIEW_BINDING " -> ClusterRole view "
+		"for system:serviceaccount:%s:%s (so it may list pods)",
+		r->ns, r->ns, r->sa));
 	err = b ? admin_create(r, coll, VIEW_BINDING, b, what, diag)
 	        : SAC_ENOMEM;
 	cJSON_Delete(b);
@@ -704,11 +705,12 @@ grant_token_request(struct run *r, struct sac_diag *diag)
 		goto out;
 	}
 	(void)snprintf(coll, sizeof(coll), RBAC_PATH "%s/rolebindings", r->ns);
-	truncated(snprintf(what, sizeof(what),
-	               "RoleBinding %s/" TOKEN_ROLE " -> Role " TOKEN_ROLE
-	               " for system:serviceaccount:%s:%s (so it may request "
-	               "its own tokens)",
-	               r->ns, r->ns, r->sa));
+	truncated(
+		snprintf(what, sizeof(what),
+	                 "RoleBinding %s/" TOKEN_ROLE " -> Role " TOKEN_ROLE
+	                 " for system:serviceaccount:%s:%s (so it may request "
+	                 "its own tokens)",
+	                 r->ns, r->ns, r->sa));
 	err = admin_create(r, coll, TOKEN_ROLE, b, what, diag);
 out:
 	cJSON_Delete(role);
@@ -737,8 +739,7 @@ add_volume(struct run *r, char **out_dir, struct sac_diag *diag)
 	if (base == NULL) {
 		base = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
 	}
-	(void)snprintf(tmpl, sizeof(tmpl), "%s/saclient-scenario-XXXXXX",
-	               base);
+	(void)snprintf(tmpl, sizeof(tmpl), "%s/saclient-scenario-XXXXXX", base);
 	if (b == NULL) {
 		return SAC_ENOMEM;
 	}
@@ -761,13 +762,13 @@ add_volume(struct run *r, char **out_dir, struct sac_diag *diag)
 		goto out;
 	}
 	if (!sac_json_int(resp, "id", &id)) {
-		sac_diag_set(diag, "POST /mock/v1/volumes: no id in the answer");
+		sac_diag_set(diag,
+		             "POST /mock/v1/volumes: no id in the answer");
 		err = SAC_EHTTP;
 		goto out;
 	}
-	(void)add_cleanup(r, path_printf("/mock/v1/volumes/%lld",
-	                                 (long long)id),
-	                  NULL);
+	(void)add_cleanup(
+		r, path_printf("/mock/v1/volumes/%lld", (long long)id), NULL);
 	emit(r, SAC_TL_STEP, "admin",
 	     "projected token volume %lld for pod %s in %s: "
 	     "expirationSeconds %lld, the kubelet refreshes at 80 %%",
@@ -798,7 +799,8 @@ identify(struct run *r, struct sac_jwt **out_jwt, char **out_token,
 	const char *pod;
 	enum sac_err err;
 
-	(void)snprintf(path, sizeof(path), "%s/token", r->o->serviceaccount_dir);
+	(void)snprintf(path, sizeof(path), "%s/token",
+	               r->o->serviceaccount_dir);
 	err = sac_read_file(path, 1u << 20, &tok, &len, diag);
 	if (err != SAC_OK) {
 		char why[sizeof(diag->msg)];
@@ -869,8 +871,8 @@ retrieval(struct run *r, struct sac_diag *diag)
 	if (err != SAC_OK) {
 		goto out;
 	}
-	(void)snprintf(want, sizeof(want), "system:serviceaccount:%s:%s",
-	               r->ns, r->sa);
+	(void)snprintf(want, sizeof(want), "system:serviceaccount:%s:%s", r->ns,
+	               r->sa);
 	if (sac_jwt_format(jwt, now_s(r), &text) == SAC_OK) {
 		char *save = NULL;
 
@@ -1157,8 +1159,10 @@ run_one(size_t idx, const struct sac_scenario_options *o,
         struct sac_client *admin, struct sac_mock_clock *mc,
         struct sac_scenario_result *out, struct sac_diag *diag)
 {
-	struct run r = { .o = o, .scenario = scenarios[idx].name,
-		         .admin = admin, .mc = mc };
+	struct run r = { .o = o,
+		         .scenario = scenarios[idx].name,
+		         .admin = admin,
+		         .mc = mc };
 	bool was_frozen;
 	double rate;
 	enum sac_err err;
@@ -1225,10 +1229,11 @@ sac_scenario_run(const char *name, const struct sac_scenario_options *opts,
 		diag = &local;
 	}
 	if (sac_scenario_check_name(name) != SAC_OK) {
-		sac_diag_set(diag,
-		             "unknown scenario \"%s\": want retrieval, refresh, "
-		             "expiry or all",
-		             name ? name : "");
+		sac_diag_set(
+			diag,
+			"unknown scenario \"%s\": want retrieval, refresh, "
+			"expiry or all",
+			name ? name : "");
 		return SAC_EINVAL;
 	}
 	if (opts == NULL || opts->admin == NULL ||
@@ -1251,8 +1256,9 @@ sac_scenario_run(const char *name, const struct sac_scenario_options *opts,
 		return SAC_EINVAL;
 	}
 	if (o.admin->token == NULL) {
-		sac_diag_set(diag, "the kubeconfig (%s) has no token for the "
-		                   "admin identity",
+		sac_diag_set(diag,
+		             "the kubeconfig (%s) has no token for the "
+		             "admin identity",
 		             o.admin->origin ? o.admin->origin : "?");
 		return SAC_ECONFIG;
 	}

@@ -117,16 +117,15 @@ enum sac_timeline_kind {
 
 /* One line of the timeline. */
 struct sac_timeline_entry {
-	int64_t mock_ms;      /* mock time of the entry */
-	int64_t elapsed_ms;   /* mock time since the scenario started */
+	int64_t mock_ms;    /* mock time of the entry */
+	int64_t elapsed_ms; /* mock time since the scenario started */
 	enum sac_timeline_kind kind;
 	const char *scenario; /* "retrieval", "refresh", "expiry" */
 	const char *actor;    /* "admin", "read-once", "reread", ... */
 	const char *text;     /* one line, no newline */
 };
 
-typedef void sac_timeline_fn(const struct sac_timeline_entry *e,
-                             void *payload);
+typedef void sac_timeline_fn(const struct sac_timeline_entry *e, void *payload);
 
 /* "STEP", "INFO", "OK", "EXPECTED", "FAIL", "PASS", "FAILED". */
 const char *sac_timeline_kind_name(enum sac_timeline_kind k);
@@ -147,12 +146,12 @@ struct sac_scenario_options {
 /* What a scenario (or "all": the sum) did. */
 struct sac_scenario_result {
 	bool passed;
-	char why[512];               /* the first broken expectation, or "" */
-	unsigned calls;              /* user-visible API calls made */
-	unsigned failed_calls;       /* ... that failed, expected or not */
-	unsigned expected_failures;  /* ... of which were expected */
-	unsigned rotations;          /* token changes a client saw */
-	unsigned recovered_401s;     /* 401s retried away inside a call */
+	char why[512];              /* the first broken expectation, or "" */
+	unsigned calls;             /* user-visible API calls made */
+	unsigned failed_calls;      /* ... that failed, expected or not */
+	unsigned expected_failures; /* ... of which were expected */
+	unsigned rotations;         /* token changes a client saw */
+	unsigned recovered_401s;    /* 401s retried away inside a call */
 };
 
 /* "retrieval", "refresh", "expiry", "all"; SAC_EINVAL otherwise. */

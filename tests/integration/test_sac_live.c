@@ -254,11 +254,9 @@ test_live_static_token_from_kubeconfig_lists_pods(void **state)
 	cJSON *pods = NULL;
 
 	assert_non_null(strstr(l->admin_cfg->origin, "kubeconfig"));
-	assert_int_equal(sac_pods_get(l->admin, NULL, NULL, &pods, &d),
-	                 SAC_OK);
-	assert_true(cJSON_GetArraySize(
-			    cJSON_GetObjectItemCaseSensitive(pods, "items")) >=
-	            2);
+	assert_int_equal(sac_pods_get(l->admin, NULL, NULL, &pods, &d), SAC_OK);
+	assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+			    pods, "items")) >= 2);
 	cJSON_Delete(pods);
 }
 
@@ -328,9 +326,8 @@ test_live_read_once_gets_401_after_expiry(void **state)
 	struct live *l = *state;
 	struct wire w = { 0 };
 	char *dir = add_volume(l, "v-readonce", 60);
-	struct sac_client *c =
-		sa_client(l, dir, &w,
-	                  file_source(l, dir, SAC_STRATEGY_READ_ONCE, 0));
+	struct sac_client *c = sa_client(
+		l, dir, &w, file_source(l, dir, SAC_STRATEGY_READ_ONCE, 0));
 	char user[256];
 
 	assert_int_equal(whoami(c, user, sizeof(user)), SAC_OK);
@@ -416,9 +413,8 @@ test_live_request_refreshes_at_80_percent(void **state)
 	rc.name = "default";
 	rc.expiration_seconds = 100;
 	rc.clock = sac_mock_clock_get(l->mc);
-	assert_int_equal(sac_token_source_new_request(&rc, boot,
-	                                              sac_client_send, poster,
-	                                              &src, &d),
+	assert_int_equal(sac_token_source_new_request(
+				 &rc, boot, sac_client_send, poster, &src, &d),
 	                 SAC_OK);
 	c = sa_client(l, l->sadir, &w, src);
 	assert_int_equal(whoami(c, user, sizeof(user)), SAC_OK);
@@ -595,8 +591,10 @@ main(int argc, char **argv)
 			test_live_scenario_refresh_sees_three_rotations),
 		cmocka_unit_test(
 			test_live_scenario_expiry_reports_read_once_401_as_expected),
-		cmocka_unit_test(test_live_scenario_refresh_fails_under_a_fault),
-		cmocka_unit_test(test_live_scenario_expiry_fails_on_an_early_401),
+		cmocka_unit_test(
+			test_live_scenario_refresh_fails_under_a_fault),
+		cmocka_unit_test(
+			test_live_scenario_expiry_fails_on_an_early_401),
 	};
 
 	if (argc < 2) {
