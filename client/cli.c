@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenario.h"
 #include "util.h"
 
 static const char usage[] =
@@ -27,6 +28,15 @@ static const char usage[] =
 	"refresh\n"
 	"                           [--every 10s] [--for 5m] [--call "
 	"whoami|pods]\n"
+	"  scenario NAME            retrieval | refresh | expiry | all, "
+        "against "
+	"a running\n"
+	"                           mockapi whose clock the scenario drives "
+	"(admin API):\n"
+	"                           --kubeconfig ADMIN --serviceaccount-dir "
+	"DIR\n"
+	"                           [--step 30s] [--expiration 10m] "
+	"[--color auto|always|never]\n"
 	"  version                  print the version\n"
 	"\n"
 	"Flags:\n"
@@ -71,7 +81,9 @@ static const char usage[] =
 	"  4 network or TLS error\n"
 	"  5 authentication error (401, or token review: not authenticated)\n"
 	"  6 token error (missing/empty token file, not a JWT, expired or "
-	"bad signature in inspect)\n";
+	"bad signature in inspect)\n"
+	"  7 scenario: an expectation was not met (the last line says "
+	"which)\n";
 
 const char *
 sac_cli_usage(void)
@@ -111,6 +123,10 @@ enum opt {
 	O_EVERY,
 	O_FOR,
 	O_CALL,
+	O_SA_DIR,
+	O_STEP,
+	O_EXPIRATION,
+	O_COLOR,
 };
 
 struct optdef {
@@ -152,6 +168,10 @@ static const struct optdef opts[] = {
 	{ "every", 0, true, O_EVERY },
 	{ "for", 0, true, O_FOR },
 	{ "call", 0, true, O_CALL },
+	{ "serviceaccount-dir", 0, true, O_SA_DIR },
+	{ "step", 0, true, O_STEP },
+	{ "expiration", 0, true, O_EXPIRATION },
+	{ "color", 0, true, O_COLOR },
 };
 
 #define MAX_POSITIONAL 8
@@ -360,6 +380,31 @@ apply(struct sac_cli *c, const struct optdef *o, const char *v,
 		}
 		c->call = v;
 		break;
+	case O_SA_DIR:
+		if (*v == '\0') {
+			sac_diag_set(diag, "--serviceaccount-dir must not be "
+			                   "empty");
+			return SAC_EINVAL;
+		}
+		c->serviceaccount_dir = v;
+		break;
+	case O_STEP:
+		return duration_ms(o->name, v, &c->step_ms, diag);
+	case O_EXPIRATION:
+		return duration_s(o->name, v, &c->expiration_s, diag);
+	case O_COLOR:
+		if (strcmp(v, "auto") == 0) {
+			c->color = -1;
+		} else if (strcmp(v, "always") == 0) {
+			c->color = 1;
+		} else if (strcmp(v, "never") == 0) {
+			c->color = 0;
+		} else {
+			sac_diag_set(diag, "--color must be auto, always or "
+			                   "never");
+			return SAC_EINVAL;
+		}
+		break;
 	}
 	return SAC_OK;
 }
@@ -402,6 +447,14 @@ command(struct sac_cli *c, const char **pos, size_t npos, struct sac_diag *diag)
 		c->cmd = SAC_CMD_WHOAMI;
 	} else if (strcmp(pos[0], "watch") == 0) {
 		c->cmd = SAC_CMD_WATCH;
+	} else if (strcmp(pos[0], "scenario") == 0) {
+		c->cmd = SAC_CMD_SCENARIO;
+		max_args = 1;
+		if (npos < 2 || sac_scenario_check_name(pos[1]) != SAC_OK) {
+			sac_diag_set(diag, "scenario: expected retrieval, "
+			                   "refresh, expiry or all");
+			return SAC_EINVAL;
+		}
 	} else if (strcmp(pos[0], "version") == 0) {
 		c->cmd = SAC_CMD_VERSION;
 	} else if (strcmp(pos[0], "help") == 0) {
@@ -464,6 +517,17 @@ check(const struct sac_cli *c, struct sac_diag *diag)
 		sac_diag_set(diag, "--every must be greater than 0");
 		return SAC_EINVAL;
 	}
+	if (c->cmd == SAC_CMD_SCENARIO && (c->in_cluster || c->server)) {
+		sac_diag_set(diag,
+		             "scenario: the admin identity comes from "
+		             "--kubeconfig (not --in-cluster or --server)");
+		return SAC_EINVAL;
+	}
+	if (c->cmd == SAC_CMD_SCENARIO && c->step_ms != 0 &&
+	    c->step_ms < 1000) {
+		sac_diag_set(diag, "--step must be at least 1s");
+		return SAC_EINVAL;
+	}
 	if (c->in_cluster && (c->kubeconfig != NULL || c->context != NULL ||
 	                      c->server != NULL)) {
 		sac_diag_set(diag, "--in-cluster cannot be combined with "
@@ -485,6 +549,7 @@ sac_cli_parse(int argc, char *const *argv, struct sac_cli *out,
 		.every_ms = 10000,
 		.for_ms = 300000,
 		.call = "whoami",
+		.color = -1,
 	};
 	const char *pos[MAX_POSITIONAL];
 	size_t npos = 0;

@@ -26,6 +26,7 @@ enum sac_cmd {
 	SAC_CMD_TOKEN_INSPECT,
 	SAC_CMD_WHOAMI,
 	SAC_CMD_WATCH,
+	SAC_CMD_SCENARIO,
 };
 
 enum sac_output {
@@ -79,6 +80,12 @@ struct sac_cli {
 	int64_t every_ms; /* watch --every (default 10 s) */
 	int64_t for_ms;   /* watch --for (default 5 min) */
 	const char *call; /* watch --call whoami|pods */
+
+	/* scenario NAME (arg): see scenario.h */
+	const char *serviceaccount_dir; /* --serviceaccount-dir, or NULL */
+	int64_t step_ms;                /* --step (0: 30 s) */
+	int64_t expiration_s;           /* --expiration (0: 600 s) */
+	int color; /* --color: -1 auto, 0 never, 1 always */
 };
 
 /*

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "cli.h"
 #include "saclient.h"
+#include "scenario.h"
 
 #define MAX_STDIN_TOKEN (64u << 10)
 
@@ -145,6 +147,12 @@ config_from_flags(const struct sac_cli *a, struct sac_config **out)
 static void
 overlay_flags(struct sac_config *cfg, const struct sac_cli *a)
 {
+	if (a->ca_file != NULL) {
+		/* As kubectl: the flag replaces certificate-authority-data. */
+		free(cfg->ca_data);
+		cfg->ca_data = NULL;
+		cfg->ca_len = 0;
+	}
 	replace(&cfg->ca_file, a->ca_file);
 	/* --token and --token-file replace the configured credential. */
 	if (a->token != NULL || a->token_file != NULL) {
@@ -944,6 +952,108 @@ cmd_watch(struct ctx *c)
 	return rc;
 }
 
+/* The timeline printer: colour (ANSI SGR) only when asked or on a TTY. */
+struct timeline {
+	bool color;
+};
+
+static const char *
+kind_color(enum sac_timeline_kind k)
+{
+	switch (k) {
+	case SAC_TL_STEP:
+		return "\033[1m"; /* bold */
+	case SAC_TL_INFO:
+		return "\033[2m"; /* dim */
+	case SAC_TL_OK:
+	case SAC_TL_PASS:
+		return "\033[32m"; /* green */
+	case SAC_TL_EXPECTED:
+		return "\033[33m"; /* yellow */
+	case SAC_TL_FAIL:
+	case SAC_TL_FAILED:
+		return "\033[1;31m"; /* bold red */
+	}
+	return "";
+}
+
+static void
+on_entry(const struct sac_timeline_entry *e, void *payload)
+{
+	const struct timeline *t = payload;
+	char when[32];
+	char plus[32];
+
+	(void)sac_time_format(e->mock_ms / 1000, when, sizeof(when));
+	(void)sac_duration_human(e->elapsed_ms / 1000, plus, sizeof(plus));
+	/* "2025-06-01T10:08:30Z +8m30s": the clock part and the offset. */
+	printf("%s%s +%-6s %-9s %-9s %-8s %s%s\n", t->color ? "\033[36m" : "",
+	       when + 11, plus, e->scenario, e->actor,
+	       sac_timeline_kind_name(e->kind),
+	       t->color ? kind_color(e->kind) : "", e->text);
+	if (t->color) {
+		fputs("\033[0m", stdout);
+	}
+	fflush(stdout);
+}
+
+static int
+cmd_scenario(struct ctx *c)
+{
+	struct sac_scenario_options o = { 0 };
+	struct sac_scenario_result res = { 0 };
+	struct sac_diag d = { 0 };
+	struct timeline t = { 0 };
+	enum sac_err err;
+
+	o.serviceaccount_dir = c->a->serviceaccount_dir;
+	if (o.serviceaccount_dir == NULL) {
+		o.serviceaccount_dir = getenv(SAC_SERVICEACCOUNT_DIR_ENV);
+	}
+	if (o.serviceaccount_dir == NULL || *o.serviceaccount_dir == '\0') {
+		fputs("error: scenario needs --serviceaccount-dir DIR (or "
+		      "$" SAC_SERVICEACCOUNT_DIR_ENV "): the in-cluster "
+		      "directory mockapi's kubelet keeps, e.g. "
+		      ".mockapi/serviceaccount\n",
+		      stderr);
+		return SAC_EXIT_USAGE;
+	}
+	err = load_config(c, &d);
+	if (err != SAC_OK) {
+		return fail(err, &d);
+	}
+	t.color = c->a->color == 1 ||
+	          (c->a->color == -1 && isatty(STDOUT_FILENO));
+	o.admin = c->cfg;
+	o.step_ms = c->a->step_ms;
+	o.expiration_s = c->a->expiration_s;
+	o.on_entry = on_entry;
+	o.payload = &t;
+	err = sac_scenario_run(c->a->arg, &o, &res, &d);
+	if (err != SAC_OK) {
+		if (err == SAC_ENOTFOUND || err == SAC_EFORBIDDEN) {
+			fprintf(stderr,
+			        "error: scenario %s: the admin API (/mock/v1) "
+			        "refused: %s (is this mockapi, and the "
+			        "kubeconfig its admin one?)\n",
+			        c->a->arg, d.msg);
+			return (int)sac_exit_code(err);
+		}
+		fprintf(stderr, "error: scenario %s: %s\n", c->a->arg,
+		        d.msg[0] != '\0' ? d.msg : sac_err_name(err));
+		return (int)sac_exit_code(err);
+	}
+	if (!res.passed) {
+		fprintf(stderr, "error: scenario %s FAILED: %s\n", c->a->arg,
+		        res.why);
+		return SAC_EXIT_SCENARIO;
+	}
+	printf("scenario %s: every expectation met (%u calls, %u expected "
+	       "failures, %u new tokens)\n",
+	       c->a->arg, res.calls, res.expected_failures, res.rotations);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -990,6 +1100,9 @@ main(int argc, char **argv)
 		break;
 	case SAC_CMD_WATCH:
 		rc = cmd_watch(&c);
+		break;
+	case SAC_CMD_SCENARIO:
+		rc = cmd_scenario(&c);
 		break;
 	}
 	sac_client_free(c.client);

@@ -154,6 +154,7 @@ enum sac_exit {
 	SAC_EXIT_NETWORK = 4, /* unreachable, TLS failure, timeout */
 	SAC_EXIT_AUTH = 5,    /* 401 Unauthorized, or a review said "no" */
 	SAC_EXIT_TOKEN = 6, /* no usable token: missing/empty file, not a JWT */
+	SAC_EXIT_SCENARIO = 7, /* scenario: an expectation was not met */
 };
 
 /*
