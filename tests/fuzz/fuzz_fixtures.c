@@ -64,6 +64,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * Compared as text: cJSON_Compare() looks members up by name, so it
 	 * calls two identical objects with a duplicate key different.
 	 */
+	/* seq counts changes, and loading a dump is one more. */
+	cJSON_DeleteItemFromObjectCaseSensitive(dump1, "seq");
+	cJSON_DeleteItemFromObjectCaseSensitive(dump2, "seq");
 	text1 = cJSON_PrintUnformatted(dump1);
 	text2 = cJSON_PrintUnformatted(dump2);
 	FUZZ_CHECK(text1 != NULL && text2 != NULL);
