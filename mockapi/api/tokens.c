@@ -295,6 +295,58 @@ issued_event(const struct mapi_call *call, const char *ns, const char *sa,
 	(void)mapi_events_add(mapi_server_events(call->server), &ev);
 }
 
+/*
+ * spec.expirationSeconds must decode into Go's *int64: null, or a JSON
+ * integer in range. Anything else is the decoder's 400, worded as
+ * sigs.k8s.io/json words it ("cannot unmarshal string ...", "number 1.5").
+ */
+static bool
+expiration_type_ok(struct mapi_response *resp, const cJSON *spec)
+{
+	const cJSON *v =
+		cJSON_GetObjectItemCaseSensitive(spec, "expirationSeconds");
+	char what[64];
+	char msg[256];
+	int64_t i;
+	int prec;
+
+	if (v == NULL || cJSON_IsNull(v) ||
+	    mapi_json_get_int(spec, "expirationSeconds", &i)) {
+		return true;
+	}
+	if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+
+		/* the shortest %g that reads back as the same double */
+		for (prec = 1; prec <= 17; prec++) {
+			(void)snprintf(what, sizeof(what), "number %.*g", prec,
+			               d);
+			if (strtod(what + 7, NULL) == d) {
+				break;
+			}
+		}
+		/* beyond 2^53 every double is integral: Go echoes the digits */
+		if ((d >= 9007199254740992.0 && d < 1e21) ||
+		    (d <= -9007199254740992.0 && d > -1e21)) {
+			(void)snprintf(what, sizeof(what), "number %.0f", d);
+		}
+	} else {
+		(void)snprintf(what, sizeof(what), "%s",
+		               cJSON_IsString(v)  ? "string"
+		               : cJSON_IsBool(v)  ? "bool"
+		               : cJSON_IsArray(v) ? "array"
+		                                  : "object");
+	}
+	(void)snprintf(msg, sizeof(msg),
+	               "TokenRequest in version \"v1\" cannot be handled as a "
+	               "TokenRequest: json: cannot unmarshal %s into Go struct "
+	               "field TokenRequestSpec.spec.expirationSeconds of type "
+	               "int64",
+	               what);
+	or_500(resp, mapi_status_bad_request(resp, msg));
+	return false;
+}
+
 static enum mapi_tokens_bound
 bound_kind(const char *kind)
 {
@@ -358,6 +410,9 @@ token_request(const struct mapi_call *call, struct mapi_response *resp)
 		       mapi_status_bad_request(
 			       resp, "spec.audiences: must be a list of at "
 				     "most 64 strings"));
+		goto out;
+	}
+	if (!expiration_type_ok(resp, spec)) {
 		goto out;
 	}
 	lin.has_expiration = mapi_json_get_int(spec, "expirationSeconds", &exp);
