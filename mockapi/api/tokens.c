@@ -25,6 +25,7 @@
 #include "server/server.h"
 #include "server/status.h"
 #include "sim/clock.h"
+#include "sim/events.h"
 #include "state/store.h"
 
 #define AUTHN_GROUP "authentication.k8s.io"
@@ -250,6 +251,102 @@ fail:
 	return NULL;
 }
 
+/*
+ * The "issued" event of a TokenRequest: the JWT's claims (exp is the JWT
+ * exp, a year for an extended token; warnafter separately), the bound
+ * object (a pod in `pod`, a Secret or Node named in `reason`), the kid.
+ */
+static void
+issued_event(const struct mapi_call *call, const char *ns, const char *sa,
+             const struct mapi_tokens_issued *is,
+             const struct mapi_tokens_bound_ref *bref, bool bound)
+{
+	/* Larger than the event fields (which truncate): no -Wformat-trunc. */
+	char sub[600];
+	char pod[600];
+	char reason[600] = "TokenRequest";
+	struct mapi_event_input ev = {
+		.type = MAPI_EVENT_ISSUED,
+		.jti = is->jti,
+		.token = is->token,
+		.sub = sub,
+		.audiences = (const char *const *)is->audiences,
+		.n_audiences = is->n_audiences,
+		.iat = is->iat,
+		.exp = is->exp,
+		.warnafter = is->warnafter,
+		.kid = is->kid,
+		.reason = reason,
+	};
+	const char *kind = bound && bref->kind != NULL ? bref->kind : "";
+	const char *name = bound && bref->name != NULL ? bref->name : "";
+
+	(void)snprintf(sub, sizeof(sub), "system:serviceaccount:%s:%s", ns, sa);
+	if (strcmp(kind, "Pod") == 0) {
+		(void)snprintf(pod, sizeof(pod), "%s/%s", ns, name);
+		ev.pod = pod;
+	} else if (strcmp(kind, "Secret") == 0) {
+		(void)snprintf(reason, sizeof(reason),
+		               "TokenRequest bound to Secret %s/%s", ns, name);
+	} else if (strcmp(kind, "Node") == 0) {
+		(void)snprintf(reason, sizeof(reason),
+		               "TokenRequest bound to Node %s", name);
+	}
+	(void)mapi_events_add(mapi_server_events(call->server), &ev);
+}
+
+/*
+ * spec.expirationSeconds must decode into Go's *int64: null, or a JSON
+ * integer in range. Anything else is the decoder's 400, worded as
+ * sigs.k8s.io/json words it ("cannot unmarshal string ...", "number 1.5").
+ */
+static bool
+expiration_type_ok(struct mapi_response *resp, const cJSON *spec)
+{
+	const cJSON *v =
+		cJSON_GetObjectItemCaseSensitive(spec, "expirationSeconds");
+	char what[64];
+	char msg[256];
+	int64_t i;
+	int prec;
+
+	if (v == NULL || cJSON_IsNull(v) ||
+	    mapi_json_get_int(spec, "expirationSeconds", &i)) {
+		return true;
+	}
+	if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+
+		/* the shortest %g that reads back as the same double */
+		for (prec = 1; prec <= 17; prec++) {
+			(void)snprintf(what, sizeof(what), "number %.*g", prec,
+			               d);
+			if (strtod(what + 7, NULL) == d) {
+				break;
+			}
+		}
+		/* beyond 2^53 every double is integral: Go echoes the digits */
+		if ((d >= 9007199254740992.0 && d < 1e21) ||
+		    (d <= -9007199254740992.0 && d > -1e21)) {
+			(void)snprintf(what, sizeof(what), "number %.0f", d);
+		}
+	} else {
+		(void)snprintf(what, sizeof(what), "%s",
+		               cJSON_IsString(v)  ? "string"
+		               : cJSON_IsBool(v)  ? "bool"
+		               : cJSON_IsArray(v) ? "array"
+		                                  : "object");
+	}
+	(void)snprintf(msg, sizeof(msg),
+	               "TokenRequest in version \"v1\" cannot be handled as a "
+	               "TokenRequest: json: cannot unmarshal %s into Go struct "
+	               "field TokenRequestSpec.spec.expirationSeconds of type "
+	               "int64",
+	               what);
+	or_500(resp, mapi_status_bad_request(resp, msg));
+	return false;
+}
+
 static enum mapi_tokens_bound
 bound_kind(const char *kind)
 {
@@ -315,6 +412,9 @@ token_request(const struct mapi_call *call, struct mapi_response *resp)
 				     "most 64 strings"));
 		goto out;
 	}
+	if (!expiration_type_ok(resp, spec)) {
+		goto out;
+	}
 	lin.has_expiration = mapi_json_get_int(spec, "expirationSeconds", &exp);
 	lin.expiration_seconds = lin.has_expiration ? exp : 0;
 	lin.audiences = auds;
@@ -375,6 +475,7 @@ token_request(const struct mapi_call *call, struct mapi_response *resp)
 		goto out;
 	}
 	mapi_reply_json(resp, 201, out);
+	issued_event(call, ref->ns, ref->name, &issued, &bref, bor != NULL);
 	if (issued.warning[0] != '\0') {
 		char w[200];
 
@@ -461,6 +562,51 @@ review_admin(const struct mapi_tokens *t, const char *const *auds,
 	return MAPI_OK;
 }
 
+/*
+ * The "reviewed" event of a TokenReview: reason "authenticated" or the
+ * status.error; sub the user; the token's jti (the credential-id of an
+ * accepted token, else its unverified claim), else its prefix. For the
+ * admin token (not a ServiceAccount token) neither. An expired token
+ * also gives "expiredTokenPresented".
+ */
+static void
+reviewed_event(const struct mapi_call *call, const char *token, bool admin,
+               const struct mapi_satokens_review *r)
+{
+	struct mapi_events *events = mapi_server_events(call->server);
+	char jti[MAPI_EVENT_JTI_SIZE] = "";
+	char kid[MAPI_EVENT_KID_SIZE] = "";
+	char inner[MAPI_EVENT_REASON_SIZE];
+	struct mapi_event_input ev = {
+		.type = MAPI_EVENT_REVIEWED,
+		.jti = jti,
+		.kid = kid,
+		.audiences = (const char *const *)r->audiences,
+		.n_audiences = r->n_audiences,
+		.reason = r->authenticated ? "authenticated" : r->error,
+	};
+
+	if (r->authenticated) {
+		ev.sub = r->id.username;
+	}
+	if (!admin) {
+		mapi_satokens_peek(token, strlen(token), jti, sizeof(jti), kid,
+		                   sizeof(kid));
+		ev.token = jti[0] == '\0' ? mapi_satokens_event_token(token)
+		                          : NULL;
+	}
+	(void)mapi_events_add(events, &ev);
+	mapi_satokens_inner_reason(r->authenticated ? NULL : r->error, inner,
+	                           sizeof(inner));
+	if (strcmp(inner, "service account token has expired") == 0) {
+		ev.type = MAPI_EVENT_EXPIRED_PRESENTED;
+		ev.reason = inner;
+		ev.audiences = NULL;
+		ev.n_audiences = 0;
+		(void)mapi_events_add(events, &ev);
+	}
+}
+
 static cJSON *
 review_response(const cJSON *spec_in, const struct mapi_satokens_review *r)
 {
@@ -533,6 +679,7 @@ mapi_api_tokenreviews(const struct mapi_call *call, struct mapi_response *resp)
 	cJSON *body = NULL;
 	cJSON *out = NULL;
 	size_t n_auds = 0;
+	bool admin;
 	enum mapi_err err;
 
 	if (strcmp(route->ref.version, "v1") != 0 ||
@@ -573,7 +720,9 @@ mapi_api_tokenreviews(const struct mapi_call *call, struct mapi_response *resp)
 				     "most 64 strings"));
 		goto out;
 	}
-	if (mapi_authn_is_admin_token(mapi_server_authn(call->server), token)) {
+	admin = mapi_authn_is_admin_token(mapi_server_authn(call->server),
+	                                  token);
+	if (admin) {
 		err = review_admin(mapi_satokens_tokens(sat), auds, n_auds, &r);
 	} else {
 		err = mapi_satokens_review(sat, token, strlen(token), auds,
@@ -589,6 +738,7 @@ mapi_api_tokenreviews(const struct mapi_call *call, struct mapi_response *resp)
 		goto out;
 	}
 	mapi_reply_json(resp, 201, out);
+	reviewed_event(call, token, admin, &r);
 out:
 	mapi_satokens_review_clear(&r);
 	cJSON_Delete(out);
@@ -646,6 +796,31 @@ static bool
 set_b64(cJSON *data, const char *key, const char *value)
 {
 	return data != NULL && mapi_resources_set_b64(data, key, value);
+}
+
+/* The "issued" event of a legacy Secret token (no jti, iat or exp). */
+static void
+legacy_event(const struct mapi_call *call, const char *ns, const char *sa,
+             const char *secret, const char *token)
+{
+	char sub[600];
+	char jti[MAPI_EVENT_JTI_SIZE];
+	char kid[MAPI_EVENT_KID_SIZE];
+	char reason[600];
+	struct mapi_event_input ev = {
+		.type = MAPI_EVENT_ISSUED,
+		.token = token,
+		.sub = sub,
+		.kid = kid,
+		.reason = reason,
+	};
+
+	mapi_satokens_peek(token, strlen(token), jti, sizeof(jti), kid,
+	                   sizeof(kid));
+	(void)snprintf(sub, sizeof(sub), "system:serviceaccount:%s:%s", ns, sa);
+	(void)snprintf(reason, sizeof(reason), "legacy token in Secret %s/%s",
+	               ns, secret);
+	(void)mapi_events_add(mapi_server_events(call->server), &ev);
 }
 
 bool
@@ -708,6 +883,7 @@ mapi_api_secret_fill_token(const struct mapi_call *call,
 	if (mapi_store_update(store, &r, upd, &stored, NULL) != MAPI_OK) {
 		goto out;
 	}
+	legacy_event(call, ns, sa_name, name, token);
 	cJSON_Delete(*io_obj);
 	*io_obj = stored;
 	ok = true;

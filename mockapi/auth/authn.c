@@ -119,8 +119,9 @@ is_space(char c)
 
 /*
  * bearertoken.Authenticator: TrimSpace the header, SplitN(" ", 3), the
- * first part must be "bearer" in any case and the second non-empty.
- * Writes the token (bounded) into tok; false when there is none.
+ * first part must be "bearer" in any case. Writes the token (bounded)
+ * into tok; false when there is none. An empty second part ("Bearer  x")
+ * is kube's invalidToken error (401, not anonymous): true with tok "".
  */
 static bool
 bearer_token(const char *h, char *tok, size_t cap)
@@ -147,11 +148,8 @@ bearer_token(const char *h, char *tok, size_t cap)
 	t = sp + 1;
 	sp = memchr(t, ' ', (size_t)(end - t));
 	n = sp != NULL ? (size_t)(sp - t) : (size_t)(end - t);
-	if (n == 0) {
-		return false;
-	}
-	if (n >= cap) {
-		tok[0] = '\0'; /* present but over the bound */
+	if (n == 0 || n >= cap) {
+		tok[0] = '\0'; /* empty, or present but over the bound */
 		return true;
 	}
 	memcpy(tok, t, n);
@@ -198,7 +196,7 @@ mapi_authn_authenticate(const struct mapi_authn *authn,
 		return MAPI_OK;
 	}
 	if (tok[0] == '\0') {
-		mapi_diag_set(diag, "token too long");
+		mapi_diag_set(diag, "empty or too long bearer token");
 		return MAPI_EUNAUTHORIZED;
 	}
 	if (mapi_authn_token_equal(tok, authn->admin_token)) {

@@ -211,6 +211,10 @@ kubelet_issue(const struct mapi_kubelet_volume_spec *spec, int64_t now_ns,
 	out->expiration_timestamp = iss.expiration_timestamp;
 	out->expiration_seconds = iss.expiration_seconds;
 	(void)snprintf(out->jti, sizeof(out->jti), "%s", iss.jti);
+	out->iat = iss.iat;
+	out->exp = iss.exp;
+	out->warnafter = iss.warnafter;
+	(void)snprintf(out->kid, sizeof(out->kid), "%s", iss.kid);
 out:
 	mapi_tokens_issued_clear(&iss);
 	mapi_tokens_binding_clear(&b);

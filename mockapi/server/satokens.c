@@ -15,6 +15,7 @@
 #include "auth/tokens.h"
 #include "server/json.h"
 #include "sim/clock.h"
+#include "sim/events.h"
 #include "state/store.h"
 
 struct cache_entry {
@@ -38,6 +39,7 @@ struct mapi_satokens {
 	uint8_t hmac_key[32];
 	pthread_mutex_t cache_lock;
 	struct cache_entry *cache; /* MAPI_SATOKENS_CACHE_SLOTS */
+	struct mapi_events *events; /* borrowed; NULL = no events */
 };
 
 /* ---- random source ---- */
@@ -583,21 +585,28 @@ mapi_satokens_review_clear(struct mapi_satokens_review *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static void emit_refusal(struct mapi_satokens *s, const char *token,
+                         const char *error);
+
 enum mapi_err
 mapi_satokens_validate(const char *token, struct mapi_identity *out_id,
                        struct mapi_diag *diag, void *payload)
 {
 	struct mapi_satokens_review r = { 0 };
+	char why[64];
 	enum mapi_err err;
 
 	err = mapi_satokens_review(payload, token, strlen(token), NULL, 0, &r);
 	if (err != MAPI_OK) {
-		mapi_diag_set(diag, "token validation failed: %s",
-		              mapi_err_name(err));
+		(void)snprintf(why, sizeof(why), "token validation failed: %s",
+		               mapi_err_name(err));
+		mapi_diag_set(diag, "%s", why);
+		emit_refusal(payload, token, why);
 		return MAPI_EUNAUTHORIZED;
 	}
 	if (!r.authenticated) {
 		mapi_diag_set(diag, "%s", r.error != NULL ? r.error : "");
+		emit_refusal(payload, token, r.error);
 		mapi_satokens_review_clear(&r);
 		return MAPI_EUNAUTHORIZED;
 	}
@@ -605,3 +614,100 @@ mapi_satokens_validate(const char *token, struct mapi_identity *out_id,
 	mapi_satokens_review_clear(&r);
 	return MAPI_OK;
 }
+
+/* ---- token events: refusals of request authentication ---- */
+
+#define EXPIRED_REASON "service account token has expired"
+#define EVENT_TOKEN_MIN (2 * MAPI_EVENT_TOKEN_PREFIX_MAX)
+
+void
+mapi_satokens_set_events(struct mapi_satokens *s, struct mapi_events *ev)
+{
+	s->events = ev;
+}
+
+void
+mapi_satokens_peek(const char *token, size_t len, char *jti, size_t jti_size,
+                   char *kid, size_t kid_size)
+{
+	struct mapi_jwt_policy policy = { MAPI_JWS_RS256 | MAPI_JWS_ES256, 0 };
+	struct mapi_jwt *jwt = NULL;
+	const char *v;
+
+	if (jti_size > 0) {
+		jti[0] = '\0';
+	}
+	if (kid_size > 0) {
+		kid[0] = '\0';
+	}
+	if (token == NULL ||
+	    mapi_jwt_parse(token, len, &policy, &jwt, NULL) != MAPI_OK) {
+		return;
+	}
+	v = mapi_json_get_string(mapi_jwt_claims(jwt), "jti");
+	if (v != NULL && jti_size > 0) {
+		(void)snprintf(jti, jti_size, "%s", v);
+	}
+	v = mapi_jwt_kid(jwt);
+	if (v != NULL && kid_size > 0) {
+		(void)snprintf(kid, kid_size, "%s", v);
+	}
+	mapi_jwt_free(jwt);
+}
+
+void
+mapi_satokens_inner_reason(const char *error, char *buf, size_t size)
+{
+	static const char pre[] = "[invalid bearer token, ";
+	size_t n;
+
+	if (size == 0) {
+		return;
+	}
+	if (error == NULL) {
+		buf[0] = '\0';
+		return;
+	}
+	n = strlen(error);
+	if (n > sizeof(pre) && strncmp(error, pre, sizeof(pre) - 1) == 0 &&
+	    error[n - 1] == ']') {
+		(void)snprintf(buf, size, "%.*s",
+		               (int)(n - sizeof(pre)), error + sizeof(pre) - 1);
+		return;
+	}
+	(void)snprintf(buf, size, "%s", error);
+}
+
+const char *
+mapi_satokens_event_token(const char *token)
+{
+	return token != NULL && strlen(token) > EVENT_TOKEN_MIN ? token : NULL;
+}
+
+/* "rejected" (+ "expiredTokenPresented"); O(1) ring adds, never the token. */
+static void
+emit_refusal(struct mapi_satokens *s, const char *token, const char *error)
+{
+	char jti[MAPI_EVENT_JTI_SIZE];
+	char kid[MAPI_EVENT_KID_SIZE];
+	char reason[MAPI_EVENT_REASON_SIZE];
+	struct mapi_event_input in = { .type = MAPI_EVENT_REJECTED };
+
+	if (s->events == NULL) {
+		return;
+	}
+	mapi_satokens_peek(token, strlen(token), jti, sizeof(jti), kid,
+	                   sizeof(kid));
+	mapi_satokens_inner_reason(error, reason, sizeof(reason));
+	in.jti = jti;
+	in.token = jti[0] == '\0' ? mapi_satokens_event_token(token) : NULL;
+	in.kid = kid;
+	in.reason = reason;
+	(void)mapi_events_add(s->events, &in);
+	if (strcmp(reason, EXPIRED_REASON) == 0) {
+		in.type = MAPI_EVENT_EXPIRED_PRESENTED;
+		(void)mapi_events_add(s->events, &in);
+	}
+}
+
+/* ---- end of token events ---- */

@@ -37,6 +37,7 @@
 #include "errors.h"
 
 struct mapi_clock;
+struct mapi_events;
 struct mapi_keyset;
 struct mapi_store;
 struct mapi_satokens;
@@ -109,3 +110,42 @@ void mapi_satokens_review_clear(struct mapi_satokens_review *r);
  * MAPI_EUNAUTHORIZED with status.error in diag (never the token).
  */
 mapi_token_validator_fn mapi_satokens_validate;
+
+/* ---- token events (sim/events) ---- */
+
+/*
+ * The event rings the validator reports refusals to (borrowed; NULL = no
+ * events). Set once before the server serves; not synchronised.
+ *
+ * Every refusal of mapi_satokens_validate (request authentication; never
+ * a cache hit, as failures are not cached) adds one "rejected" event whose
+ * reason is the §3.4 inner reason (`service account token has expired`,
+ * or `invalid bearer token` for a token no authenticator claims), and for
+ * expiry an "expiredTokenPresented" event as well. The token identifies
+ * itself by its (unverified) jti when it parses as a JWS, else by its
+ * 8-character prefix (none for tokens of 16 characters or less, so that a
+ * short secret is not stored whole). The cost is one O(1) ring add plus
+ * one unverified parse of at most 16 KiB.
+ */
+void mapi_satokens_set_events(struct mapi_satokens *s, struct mapi_events *ev);
+
+/*
+ * The unverified jti claim and header kid of a compact JWS (for events):
+ * "" for each one the token does not carry or when it does not parse
+ * (mapi_jwt_parse rules: RS256/ES256, at most 16 KiB). Cannot fail.
+ */
+void mapi_satokens_peek(const char *token, size_t len, char *jti,
+                        size_t jti_size, char *kid, size_t kid_size);
+
+/*
+ * The inner §3.4 reason of a status.error string: `[invalid bearer token,
+ * R]` gives R, anything else itself. Written into buf (size bytes,
+ * truncated, always NUL-terminated when size > 0).
+ */
+void mapi_satokens_inner_reason(const char *error, char *buf, size_t size);
+
+/*
+ * The token as events.h's `token` input: itself when longer than 16
+ * characters (the event keeps 8), else NULL (no prefix at all).
+ */
+const char *mapi_satokens_event_token(const char *token);

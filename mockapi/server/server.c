@@ -1001,6 +1001,7 @@ load_harness(struct mapi_server *s, struct mapi_diag *diag)
 {
 	struct mapi_harness_config hc = { 0 };
 	bool rs = s->cfg.signing_alg == MAPI_SIGNING_RS256;
+	enum mapi_err err;
 
 	hc.clock = s->clock;
 	hc.store = s->store;
@@ -1047,7 +1048,12 @@ load_harness(struct mapi_server *s, struct mapi_diag *diag)
 	                      s->cfg.serviceaccount_dir != NULL;
 	hc.reload = reload_cluster;
 	hc.reload_payload = s;
-	return mapi_harness_new(&hc, &s->harness, diag);
+	err = mapi_harness_new(&hc, &s->harness, diag);
+	if (err == MAPI_OK) { /* refusals of request authentication */
+		mapi_satokens_set_events(s->satokens,
+		                         mapi_harness_events(s->harness));
+	}
+	return err;
 }
 
 /* ---- end of harness controls ---- */

@@ -716,8 +716,10 @@ emit(struct mapi_kubelet *k, const struct volume *v,
 	in.type = first ? MAPI_EVENT_VOLUME_WRITTEN : MAPI_EVENT_ROTATED;
 	in.jti = iss->jti;
 	in.token = iss->token; /* events keep 8 characters of it */
-	in.iat = v->info.iat;
-	in.exp = v->info.expiration_timestamp;
+	in.iat = iss->iat != 0 ? iss->iat : v->info.iat;
+	in.exp = iss->exp != 0 ? iss->exp : v->info.expiration_timestamp;
+	in.warnafter = iss->warnafter;
+	in.kid = iss->kid;
 	in.pod = v->pod != NULL ? pod : NULL;
 	in.volume = v->dir;
 	if (v->audience != NULL) {

@@ -130,6 +130,13 @@ struct mapi_kubelet_issued {
 	int64_t expiration_timestamp; /* status.expirationTimestamp, s */
 	int64_t expiration_seconds;   /* spec.expirationSeconds answered */
 	char jti[64];                 /* optional (events only) */
+	/* Optional, events only (0 / "" = unknown): the JWT's own claims.
+	 * Events report exp = the JWT exp (a year for an extended token),
+	 * falling back to expiration_timestamp when exp is 0. */
+	int64_t iat;
+	int64_t exp;
+	int64_t warnafter;
+	char kid[64];
 };
 
 /*

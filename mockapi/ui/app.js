@@ -262,9 +262,9 @@
   }
 
   /* "issued" carries the JWT's claims and wins; the kubelet's events
-   * (volumeWritten, rotatedByKubelet) only fill what is still unknown:
-   * their exp is status.expirationTimestamp, which for an extended token
-   * is iat + 3607, not the JWT's year. */
+   * (volumeWritten, rotatedByKubelet) carry the same iat/exp/warnafter
+   * (the JWT's exp, a year for an extended token) and only fill what is
+   * still unknown. */
   function mergeClaims(t, ev, authoritative) {
     var set = function (k, v) {
       if (v && (authoritative || !t[k] || (Array.isArray(t[k]) && !t[k].length))) {

@@ -242,7 +242,120 @@ cmp -s "$tmp/s1/serviceaccount/token" "$tmp/s2/serviceaccount/token" ||
 cmp -s "$tmp/s1-vol/token" "$tmp/s2-vol/token" || fail "seeded tokens differ"
 [ "$(ls "$tmp/s1-vol")" = "$(ls "$tmp/s2-vol")" ] || fail "seeded dirs differ"
 
-# ---- 5. no whole token anywhere in logs, events or the journal
+# ---- 5. token lifecycle events: TokenRequest, TokenReview, refusals,
+#         legacy Secrets; --log-format text prints them on stderr
+start events --clock frozen:2025-06-01T10:00:00Z --log-format text
+# jq-free JSON field reader: jget FILE EXPR (python over the JSON on FILE)
+jget() {
+	/usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+# evfind TYPE JTI FIELD: FIELD of the last TYPE event of JTI ("" if none)
+evfind() {
+	ctl events >"$tmp/evs.json"
+	/usr/bin/python3 - "$tmp/evs.json" "$1" "$2" "$3" <<'PY'
+import json, sys
+f, typ, jti, field = sys.argv[1:5]
+hit = ""
+for line in open(f):
+    for e in json.loads(line).get("events", []) if line.startswith("{\"events") else [json.loads(line)]:
+        if e.get("type") == typ and (jti == "-" or e.get("jti") == jti):
+            hit = e.get(field, "")
+print(hit)
+PY
+}
+adm POST /api/v1/namespaces/default/pods '{"metadata":{"name":"p-ev"},"spec":{"serviceAccountName":"default","containers":[{"name":"c","image":"x"}]}}' >/dev/null
+adm POST /api/v1/namespaces/default/serviceaccounts/default/token \
+	'{"spec":{"expirationSeconds":600,"boundObjectRef":{"kind":"Pod","apiVersion":"v1","name":"p-ev"}}}' >"$tmp/tr1.json"
+tr1=$(jget "$tmp/tr1.json" 'd["status"]["token"]')
+printf '%s\n' "$tr1" >>"$tokens_seen"
+jti1=$(/usr/bin/python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["jti"])' "$tr1")
+[ -n "$jti1" ] || fail "TokenRequest token has no jti"
+[ "$(evfind issued "$jti1" pod)" = default/p-ev ] || fail "issued event: pod"
+[ "$(evfind issued "$jti1" reason)" = TokenRequest ] || fail "issued event: reason"
+[ "$(evfind issued "$jti1" exp)" = "$(( $(evfind issued "$jti1" iat) + 600 ))" ] ||
+	fail "issued event: exp is not iat + 600"
+[ -n "$(evfind issued "$jti1" kid)" ] || fail "issued event: no kid"
+[ "$(evfind issued "$jti1" tokenPrefix)" = "$(printf '%.8s' "$tr1")" ] ||
+	fail "issued event: prefix"
+# An extended token (3607 s, pod-bound: the kubelet's request): exp is
+# the JWT exp (a year), warnafter iat + 3607.
+adm POST /api/v1/namespaces/default/serviceaccounts/default/token \
+	'{"spec":{"expirationSeconds":3607,"boundObjectRef":{"kind":"Pod","apiVersion":"v1","name":"web-7d4b9c8f5-x2k8p"}}}' >"$tmp/tr2.json"
+tr2=$(jget "$tmp/tr2.json" 'd["status"]["token"]')
+printf '%s\n' "$tr2" >>"$tokens_seen"
+jti2=$(/usr/bin/python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["jti"])' "$tr2")
+iat2=$(evfind issued "$jti2" iat)
+[ "$(evfind issued "$jti2" exp)" = "$((iat2 + 31536000))" ] ||
+	fail "extended TokenRequest: exp $(evfind issued "$jti2" exp), want iat + 1 y"
+[ "$(evfind issued "$jti2" warnafter)" = "$((iat2 + 3607))" ] ||
+	fail "extended TokenRequest: warnafter"
+# The kubelet's volumeWritten carries the JWT exp too, not iat + 3607.
+vw_exp=$(evfind volumeWritten - exp)
+vw_iat=$(evfind volumeWritten - iat)
+[ "$vw_exp" = "$((vw_iat + 31536000))" ] ||
+	fail "volumeWritten exp $vw_exp is not the JWT exp (iat $vw_iat + 1 y)"
+[ "$(evfind volumeWritten - warnafter)" = "$((vw_iat + 3607))" ] ||
+	fail "volumeWritten warnafter"
+# TokenReview: reviewed, authenticated, with the jti and the user.
+adm POST /apis/authentication.k8s.io/v1/tokenreviews \
+	"{\"spec\":{\"token\":\"$tr1\"}}" >/dev/null
+[ "$(evfind reviewed "$jti1" reason)" = authenticated ] || fail "reviewed event"
+[ "$(evfind reviewed "$jti1" sub)" = system:serviceaccount:default:default ] ||
+	fail "reviewed event: user"
+# The bound pod deleted: request authentication refuses, "rejected"
+# (once the review's 10 s success-cache entry is gone).
+adm DELETE '/api/v1/namespaces/default/pods/p-ev?gracePeriodSeconds=0' >/dev/null
+ctl clock advance 11s >/dev/null
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$st/ca.crt" \
+	-H "Authorization: Bearer $tr1" "https://127.0.0.1:$port/api")
+[ "$code" = 401 ] || fail "token of a deleted pod: $code"
+[ "$(evfind rejected "$jti1" reason)" = "service account token has been invalidated" ] ||
+	fail "rejected event: $(evfind rejected "$jti1" reason)"
+# Expiry: rejected + expiredTokenPresented, also through TokenReview.
+ctl clock advance 2h >/dev/null
+curl -s -o /dev/null --cacert "$st/ca.crt" \
+	-H "Authorization: Bearer $tr2" "https://127.0.0.1:$port/api"
+adm POST /api/v1/namespaces/default/serviceaccounts/default/token \
+	'{"spec":{"expirationSeconds":600}}' >"$tmp/tr3.json"
+tr3=$(jget "$tmp/tr3.json" 'd["status"]["token"]')
+printf '%s\n' "$tr3" >>"$tokens_seen"
+jti3=$(/usr/bin/python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["jti"])' "$tr3")
+ctl clock advance 1h >/dev/null
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$st/ca.crt" \
+	-H "Authorization: Bearer $tr3" "https://127.0.0.1:$port/api")
+[ "$code" = 401 ] || fail "expired token: $code"
+[ "$(evfind rejected "$jti3" reason)" = "service account token has expired" ] ||
+	fail "expired: rejected reason $(evfind rejected "$jti3" reason)"
+[ "$(evfind expiredTokenPresented "$jti3" reason)" = "service account token has expired" ] ||
+	fail "no expiredTokenPresented event"
+adm POST /apis/authentication.k8s.io/v1/tokenreviews \
+	"{\"spec\":{\"token\":\"$tr3\"}}" >/dev/null
+[ "$(evfind reviewed "$jti3" reason)" = "[invalid bearer token, service account token has expired]" ] ||
+	fail "reviewed (expired): $(evfind reviewed "$jti3" reason)"
+# Not a JWT: rejected by prefix, never whole.
+junk=junk-token-0123456789abcdef-0123456789
+printf '%s\n' "$junk" >>"$tokens_seen"
+curl -s -o /dev/null --cacert "$st/ca.crt" \
+	-H "Authorization: Bearer $junk" "https://127.0.0.1:$port/api"
+ctl events >"$tmp/evs.json"
+grep -q '"type":"rejected","tokenPrefix":"junk-tok","reason":"invalid bearer token"' \
+	"$tmp/evs.json" || fail "rejected junk token: $(grep junk "$tmp/evs.json")"
+# A legacy Secret token: issued, no jti.
+adm POST /api/v1/namespaces/default/secrets '{"metadata":{"name":"legacy-ev","annotations":{"kubernetes.io/service-account.name":"default"}},"type":"kubernetes.io/service-account-token"}' >/dev/null
+adm GET /api/v1/namespaces/default/secrets/legacy-ev >"$tmp/legacy.json"
+jget "$tmp/legacy.json" '__import__("base64").b64decode(d["data"]["token"]).decode()' >>"$tokens_seen"
+ctl events >"$tmp/evs.json"
+grep -q '"reason":"legacy token in Secret default/legacy-ev"' "$tmp/evs.json" ||
+	fail "no legacy issued event"
+stop
+for t in issued reviewed rejected expiredTokenPresented; do
+	grep -q " event=$t " "$tmp/events.err" || fail "no text log line for $t"
+done
+grep -q 'event=rejected .*reason="service account token has been invalidated"' \
+	"$tmp/events.err" || fail "text log: rejected reason"
+cat "$tmp/events.err" "$tmp/evs.json" >>"$tmp/all.err"
+
+# ---- 6. no whole token anywhere in logs, events or the journal
 sort -u "$tokens_seen" | while read -r t; do
 	[ -n "$t" ] || continue
 	if grep -qF "$t" "$tmp/all.err"; then
@@ -255,7 +368,7 @@ sort -u "$tokens_seen" | while read -r t; do
 		exit 1
 	fi
 done || fails=$((fails + 1))
-[ "$(sort -u "$tokens_seen" | wc -l)" -ge 6 ] || fail "too few tokens checked"
+[ "$(sort -u "$tokens_seen" | wc -l)" -ge 11 ] || fail "too few tokens checked"
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails failure(s)"

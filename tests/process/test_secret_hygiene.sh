@@ -4,7 +4,9 @@
 # a secret in it 0600; TLS 1.1 is refused (by the server: the same client
 # command completes a TLS 1.1 handshake with `openssl s_server -tls1_1`)
 # while TLS 1.2 and 1.3 work; and neither stdout nor stderr of a run (good
-# and bad tokens, a refused second start, SIGTERM) holds the admin token,
+# and bad tokens, TokenRequest and legacy tokens presented and reviewed, a
+# refused second start, SIGTERM), nor /mock/v1/events or /requests, holds
+# the admin token, an issued token,
 # a presented token, or any line of a private key's PEM body.
 # Usage: test_secret_hygiene.sh MOCKAPI
 set -u
@@ -41,7 +43,7 @@ wait_for() {
 }
 
 "$mockapi" --listen 127.0.0.1:0 --port-file "$tmp/port" --state-dir "$state" \
-	>"$tmp/out" 2>"$tmp/err" &
+	--log-format json >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 wait_for "$tmp/port" . || { echo "FAIL: no port file: $(cat "$tmp/err")"; exit 1; }
 port=$(cat "$tmp/port")
@@ -110,6 +112,36 @@ for t in "$token" "$bad" "$fake"; do
 		-X POST --data '{"metadata":{"name":"s1"},"stringData":{"k":"v"}}' \
 		"$base/api/v1/namespaces/default/secrets"
 done
+# Issued tokens (TokenRequest, a legacy Secret), presented and reviewed;
+# the events and the request journal are checked with stdout and stderr.
+adm() {
+	curl -s --max-time 10 --cacert "$state/ca.crt" \
+		-H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+		-X "$1" ${3:+--data "$3"} "$base$2"
+}
+issued=$(adm POST /api/v1/namespaces/default/serviceaccounts/default/token \
+	'{"spec":{"expirationSeconds":600}}' |
+	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status"]["token"])')
+[ -n "$issued" ] || fail "no TokenRequest token"
+adm POST /api/v1/namespaces/default/secrets '{"metadata":{"name":"legacy","annotations":{"kubernetes.io/service-account.name":"default"}},"type":"kubernetes.io/service-account-token"}' >/dev/null
+legacy=$(adm GET /api/v1/namespaces/default/secrets/legacy |
+	/usr/bin/python3 -c 'import base64,json,sys; print(base64.b64decode(json.load(sys.stdin)["data"]["token"]).decode())')
+[ -n "$legacy" ] || fail "no legacy token"
+for t in "$issued" "$legacy"; do
+	curl -s -o /dev/null --max-time 10 --cacert "$state/ca.crt" \
+		-H "Authorization: Bearer $t" "$base/api/v1/namespaces/default/pods"
+	adm POST /apis/authentication.k8s.io/v1/tokenreviews \
+		"{\"spec\":{\"token\":\"$t\"}}" >/dev/null
+done
+adm POST /mock/v1/clock/advance '{"seconds":7200}' >/dev/null
+curl -s -o /dev/null --max-time 10 --cacert "$state/ca.crt" \
+	-H "Authorization: Bearer $issued" "$base/api/v1/namespaces/default/pods"
+adm GET /mock/v1/events >"$tmp/events"
+adm GET /mock/v1/requests >"$tmp/requests"
+for ty in issued reviewed rejected expiredTokenPresented; do
+	grep -q "\"type\":\"$ty\"" "$tmp/events" || fail "no $ty event"
+	grep -q "\"type\":\"$ty\"" "$tmp/err" || fail "no $ty log line"
+done
 # A refused second start on the same dir writes its error to stderr too.
 "$mockapi" --listen 127.0.0.1:0 --state-dir "$state" >>"$tmp/out" 2>>"$tmp/err"
 kill -TERM "$pid"
@@ -123,8 +155,9 @@ pid=""
 n=$(grep -c "^mockapi: UI https://.*/mock/ui/#token=$token\$" "$tmp/out")
 [ "$n" = 1 ] || fail "expected the UI link once on stdout, got $n"
 grep -v "^mockapi: UI https://.*/mock/ui/#token=" "$tmp/out" >"$tmp/printed"
-cat "$tmp/err" >>"$tmp/printed"
-for secret in "$token" "$bad" "$fake" "$(echo "$fake" | cut -d. -f3)"; do
+cat "$tmp/err" "$tmp/events" "$tmp/requests" >>"$tmp/printed"
+for secret in "$token" "$bad" "$fake" "$(echo "$fake" | cut -d. -f3)" \
+	"$issued" "${issued##*.}" "$legacy" "${legacy##*.}"; do
 	grep -qF -- "$secret" "$tmp/printed" && fail "a token was printed"
 done
 for key in "$state"/*.key; do

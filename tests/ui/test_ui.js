@@ -6,7 +6,9 @@
 // It starts mockapi (port 0, temp state dir, frozen clock, the kubelet
 // volume), makes tokens (projected volumes; TokenRequest when served),
 // opens the page with #token=, checks bars and states against the
-// server's own events, clicks "+1 h" and sees bars expire, checks that no
+// server's own events, clicks "+1 h" and sees bars expire, deletes a pod
+// and a ServiceAccount and sees their tokens' bars turn invalidated when
+// the server rejects them, checks that no
 // token is ever in the DOM or the console and that the console has no
 // errors, and saves screenshots under ARTIFACT_DIR.
 'use strict';
@@ -142,8 +144,8 @@ async function serverTokens() {
   const r = await request('GET', '/mock/v1/events?since=0');
   const m = new Map();
   for (const ev of (r.json && r.json.events) || []) {
-    // "issued" has the JWT's claims; the kubelet's events report
-    // status.expirationTimestamp as exp, so they only fill gaps.
+    // "issued" has the JWT's claims; the kubelet's events carry the same
+    // exp (the JWT's) and only fill gaps.
     if (ev.jti && ev.iat && ev.exp) {
       const have = m.get(ev.jti);
       m.set(ev.jti, ev.type === 'issued' ? Object.assign({}, have, ev) : Object.assign({}, ev, have));
@@ -274,6 +276,13 @@ async function main() {
     ok(bars.length === issued.size, 'one bar per issued token (' + bars.length + ')');
     ok(bars.every((b) => issued.has(b.jti)), 'every bar is a token the server issued');
     ok(bars.every((b) => b.state === 'valid'), 'at ' + T0 + ' every token is valid');
+    if (trServed) {
+      const trJti = JSON.parse(Buffer.from(tr.json.status.token.split('.')[1], 'base64url').toString()).jti;
+      const trEv = issued.get(trJti);
+      ok(trEv && trEv.reason === 'TokenRequest' && trEv.exp - trEv.iat === 1200,
+         'the server reports the TokenRequest as issued (exp = iat + 1200)');
+      ok(bars.some((b) => b.jti === trJti), 'the TokenRequest-issued token has a bar');
+    }
     ok((await clockText(page)) === '2025-06-01 10:00:00Z', 'the clock shows the frozen mock time');
     ok((await page.textContent('#clock-state')) === 'frozen', 'the clock says frozen');
     ok(await page.isDisabled('#freeze') && !(await page.isDisabled('#resume')), 'Freeze disabled, Resume enabled');
@@ -407,52 +416,62 @@ async function main() {
     await shot(page, 'ui-narrow-400.png');
     await checkNoTokens(page, () => consoleLog, 'at the end');
 
-    // The page's reading of events the server may not emit yet: rejected
-    // tokens whose pod or ServiceAccount is gone (events.h item shapes,
-    // served by the test through request interception).
-    const page2 = await context.newPage();
-    watch(page2);
-    await page2.route('**/mock/v1/**', (route) => {
-      const u = new URL(route.request().url());
-      const body = (o) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(o) });
-      if (u.pathname === '/mock/v1/clock') {
-        return body({ now: '2025-06-01T10:50:00.000000Z', frozen: true, rate: 1 });
-      }
-      if (u.pathname === '/mock/v1/events') {
-        const since = Number(u.searchParams.get('since'));
-        const iat = Date.parse(T0) / 1000;
-        const c = { sub: 'system:serviceaccount:default:default', audiences: ['https://kubernetes.default.svc.cluster.local'],
-                    iat, exp: iat + 3600, kid: 'k1' };
-        const evs = [
-          Object.assign({ seq: 1, time: '2025-06-01T10:00:00.000000Z', type: 'issued', jti: 'aaaa-pod', tokenPrefix: 'eyJhbGci', pod: 'default/gone' }, c),
-          Object.assign({ seq: 2, time: '2025-06-01T10:00:00.000000Z', type: 'issued', jti: 'bbbb-sa', tokenPrefix: 'eyJhbGci' }, c),
-          Object.assign({ seq: 3, time: '2025-06-01T10:00:00.000000Z', type: 'issued', jti: 'cccc-ok', tokenPrefix: 'eyJhbGci' }, c),
-          { seq: 4, time: '2025-06-01T10:20:00.000000Z', type: 'rejected', jti: 'aaaa-pod', tokenPrefix: 'eyJhbGci',
-            reason: 'service account token has been invalidated' },
-          { seq: 5, time: '2025-06-01T10:21:00.000000Z', type: 'rejected', jti: 'bbbb-sa', tokenPrefix: 'eyJhbGci',
-            reason: 'serviceaccounts "default" not found' },
-        ].filter((e) => e.seq > since);
-        return body({ events: evs, next: evs.length ? evs[evs.length - 1].seq : since, dropped: 0 });
-      }
-      if (u.pathname === '/mock/v1/requests') {
-        return body({ requests: [{ seq: 1, time: '2025-06-01T10:20:00.000000Z', method: 'GET', path: '/api/v1/pods',
-                                   code: 401, jti: 'aaaa-pod', durationUs: 90 }], next: 1, dropped: 0 });
-      }
-      if (u.pathname === '/mock/v1/keys') {
-        return body({ active: 'k1', keys: [{ kid: 'k1', alg: 'RS256', active: true }] });
-      }
-      return route.fulfill({ status: 404, body: '404 page not found\n' });
-    });
-    await page2.goto(base + '/mock/ui/#token=not-used');
-    await page2.waitForFunction(() => document.querySelectorAll('#chart svg g.bar').length === 3, null, { timeout: WAIT_MS });
-    const s2 = new Map((await barStates(page2)).map((b) => [b.jti, b.state]));
-    ok(s2.get('aaaa-pod') === 'invalidated', 'a token rejected as invalidated (pod deleted) is drawn invalidated');
-    ok(s2.get('bbbb-sa') === 'invalidated', 'a token rejected with serviceaccounts "x" not found is drawn invalidated');
-    ok(s2.get('cccc-ok') === 'refresh', 'the untouched 1 h token is past its refresh point (10:48) at 10:50');
-    const feed2 = await page2.textContent('#feed');
+    // Invalidated tokens, from the REAL server: a TokenRequest token bound
+    // to a pod that is then deleted, one of a ServiceAccount that is then
+    // deleted; presenting each gives a "rejected" event with the server's
+    // reason, and the page draws the bar "invalidated".
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const podName = 'ui-gone';
+    const mk = await request('POST', '/api/v1/namespaces/default/pods',
+                             { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName },
+                               spec: { serviceAccountName: 'default', containers: [{ name: 'c', image: 'x' }] } });
+    ok(mk.status === 201, 'created pod ' + podName + ' (' + mk.status + ')');
+    const mkSa = await request('POST', '/api/v1/namespaces/default/serviceaccounts',
+                               { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'ui-sa' } });
+    ok(mkSa.status === 201, 'created ServiceAccount ui-sa (' + mkSa.status + ')');
+    const trPod = await request('POST', '/api/v1/namespaces/default/serviceaccounts/default/token',
+                                { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest',
+                                  spec: { expirationSeconds: 3600,
+                                          boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: podName } } });
+    const trSa = await request('POST', '/api/v1/namespaces/default/serviceaccounts/ui-sa/token',
+                               { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest',
+                                 spec: { expirationSeconds: 3600 } });
+    ok(trPod.status === 201 && trSa.status === 201, 'TokenRequest for the pod and the ServiceAccount');
+    const tPod = trPod.json.status.token;
+    const tSa = trSa.json.status.token;
+    tokens.add(tPod);
+    tokens.add(tSa);
+    const jtiOf = (t) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()).jti;
+    const jPod = jtiOf(tPod);
+    const jSa = jtiOf(tSa);
+    await page.waitForFunction((js) => js.every((j) => document.querySelector('#chart svg g.bar[data-jti="' + j + '"]')),
+                               [jPod, jSa], { timeout: WAIT_MS });
+    let sNow = new Map((await barStates(page)).map((b) => [b.jti, b.state]));
+    ok(sNow.get(jPod) === 'valid' && sNow.get(jSa) === 'valid', 'both new TokenRequest bars are drawn valid');
+    const delPod = await request('DELETE', '/api/v1/namespaces/default/pods/' + podName + '?gracePeriodSeconds=0');
+    const delSa = await request('DELETE', '/api/v1/namespaces/default/serviceaccounts/ui-sa');
+    ok(delPod.status === 200 && delSa.status === 200, 'deleted the pod and the ServiceAccount');
+    const r1 = await request('GET', '/api/v1/namespaces/default/pods', undefined, tPod);
+    const r2 = await request('GET', '/api/v1/namespaces/default/pods', undefined, tSa);
+    ok(r1.status === 401 && r2.status === 401, 'both tokens are refused (' + r1.status + ', ' + r2.status + ')');
+    const evs = ((await request('GET', '/mock/v1/events?since=0')).json.events || []);
+    const rej = (j) => evs.filter((e) => e.type === 'rejected' && e.jti === j).map((e) => e.reason);
+    ok(rej(jPod).includes('service account token has been invalidated'),
+       'the server rejected the pod-bound token: ' + rej(jPod).join(', '));
+    ok(rej(jSa).includes('serviceaccounts "ui-sa" not found'),
+       'the server rejected the ServiceAccount token: ' + rej(jSa).join(', '));
+    await page.waitForFunction((js) => js.every((j) => {
+      const b = document.querySelector('#chart svg g.bar[data-jti="' + j + '"]');
+      return b && b.getAttribute('data-state') === 'invalidated';
+    }), [jPod, jSa], { timeout: WAIT_MS });
+    sNow = new Map((await barStates(page)).map((b) => [b.jti, b.state]));
+    ok(sNow.get(jPod) === 'invalidated', 'the token whose pod was deleted is drawn invalidated');
+    ok(sNow.get(jSa) === 'invalidated', 'the token whose ServiceAccount was deleted is drawn invalidated');
+    const feed2 = await page.textContent('#feed');
     ok(feed2.includes('service account token has been invalidated') && feed2.includes('request 401'),
        'the feed shows the rejection reasons and the rejected request');
-    await page2.close();
+    await checkNoTokens(page, () => consoleLog, 'after the invalidations');
+    await shot(page, 'ui-invalidated-1280.png');
 
     ok(consoleErrors.length === 0, 'no console errors' + (consoleErrors.length ? ': ' + consoleErrors.join(' | ') : ''));
     ok(badResponses.length === 0, 'no failed page requests' + (badResponses.length ? ': ' + badResponses.join(' | ') : ''));

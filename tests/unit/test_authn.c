@@ -86,6 +86,10 @@ static const struct {
 	{ "Basic dXNlcjpwYXNz", ANON, DENIED },
 	{ "Bearer", ANON, DENIED },
 	{ "Bearer ", ANON, DENIED },
+	{ "Bearer  ", ANON, DENIED }, /* trimmed: "Bearer" */
+	/* SplitN(" ", 3) gives an empty token: invalidToken, 401. */
+	{ "Bearer  x", DENIED, DENIED },
+	{ "Bearer  " ADMIN, DENIED, DENIED },
 	{ "Bearerx " ADMIN, ANON, DENIED },
 	{ ADMIN, ANON, DENIED },
 };
