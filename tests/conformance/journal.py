@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Reads mockapi's request journal (GET /mock/v1/requests, paged with
-?since=N) as the admin and prints one line per matching request:
-"<code> <jti or -> <method> <path>". "dropped" entries are an error.
+"""Reads mockapi's request journal or token events as the admin
+(GET /mock/v1/requests or /mock/v1/events, paged with ?since=N) and prints
+every entry as one JSON line. Entries lost to the ring ("dropped") are an
+error (exit 1).
 
-Usage: journal.py URL CA-FILE ADMIN-TOKEN-FILE USER PATH-PREFIX
+Usage: journal.py URL CA-FILE ADMIN-TOKEN-FILE requests|events
 """
 import json
 import ssl
@@ -12,28 +13,26 @@ import sys
 import urllib.request
 
 
-def main(url, ca, token_file, user, prefix):
+def fetch(url, ca, token_file, kind):
     ctx = ssl.create_default_context(cafile=ca)
     token = open(token_file).read().strip()
-    since = 0
-    for _ in range(10000):
+    since, out = 0, []
+    for _ in range(100000):
         req = urllib.request.Request(
-            f"{url}/mock/v1/requests?since={since}",
+            f"{url}/mock/v1/{kind}?since={since}",
             headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
             d = json.load(r)
         if d.get("dropped"):
-            print(f"journal: {d['dropped']} entries dropped", file=sys.stderr)
-            return 1
-        items = d["requests"]
+            raise RuntimeError(f"{d['dropped']} {kind} entries dropped")
+        items = d[kind]
         if not items:
-            return 0
-        for e in items:
-            if e.get("user") == user and e["path"].startswith(prefix):
-                print(e["code"], e.get("jti") or "-", e["method"], e["path"])
+            return out
+        out.extend(items)
         since = d["next"]
-    return 1
+    raise RuntimeError("journal: too many pages")
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:6]))
+    for e in fetch(*sys.argv[1:5]):
+        print(json.dumps(e))

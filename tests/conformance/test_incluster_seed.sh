@@ -101,8 +101,13 @@ assert_no_stderr "app.py: no stderr"
 
 # Who made those calls: the journal names the pod's ServiceAccount.
 got=$("$PY" "$CONF_DIR/journal.py" "$URL" "$STATE/ca.crt" \
-	"$STATE/admin-token" "$SAUSER" /api/v1/namespaces/default/pods |
-	cut -d' ' -f1 | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' ')
+	"$STATE/admin-token" requests | "$PY" -c 'import json, sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e["user"] == sys.argv[1] and \
+            e["path"] == "/api/v1/namespaces/default/pods":
+        print(e["code"])' "$SAUSER" | sort | uniq -c |
+	awk '{print $2 "x" $1}' | tr '\n' ' ')
 assert_eq "journal: the ServiceAccount's pod lists (403 once, then 200s)" \
 	"200x2 403x1 " "$got"
 
