@@ -756,8 +756,11 @@ mapi_api_selfsubjectreviews(const struct mapi_call *call,
 	cJSON *meta;
 	cJSON *status;
 	cJSON *user;
+	/* v1beta1 is what kubectl 1.27 asks for (GA v1 came in 1.28; it
+	 * falls back to v1alpha1 only on a 404, which it then reports). */
+	bool beta = strcmp(route->ref.version, "v1beta1") == 0;
 
-	if (strcmp(route->ref.version, "v1") != 0 ||
+	if ((!beta && strcmp(route->ref.version, "v1") != 0) ||
 	    route->ref.name[0] != '\0' || route->ref.ns[0] != '\0') {
 		or_500(resp, mapi_status_not_found_page(resp));
 		return;
@@ -770,7 +773,9 @@ mapi_api_selfsubjectreviews(const struct mapi_call *call,
 	o = cJSON_CreateObject();
 	if (o == NULL ||
 	    cJSON_AddStringToObject(o, "kind", "SelfSubjectReview") == NULL ||
-	    cJSON_AddStringToObject(o, "apiVersion", AUTHN_AV) == NULL ||
+	    cJSON_AddStringToObject(o, "apiVersion",
+	                            beta ? AUTHN_AV "beta1" : AUTHN_AV) ==
+	            NULL ||
 	    (meta = cJSON_AddObjectToObject(o, "metadata")) == NULL ||
 	    !add_time(meta, "creationTimestamp",
 	              mapi_clock_now(mapi_server_clock(call->server))) ||

@@ -14,12 +14,24 @@
 #   assert_no_stderr DESC     (stderr of the last kc call is empty: no
 #                             warnings, no discovery errors)
 #   wait_until SECS CMD...    re-run CMD every 0.1 s until it succeeds
+#   conf_incluster_require    print "SKIP-REASON: ..." and a TAP skip plan,
+#                             exit 0, where incluster.sh cannot run here
+#   incluster SA-DIR CMD...   CMD inside the pod-like mount namespace
+#                             (incluster.sh) against our $PORT; stdout in
+#                             $OUT, stderr in $ERR, exit code in $RC
+#   assert_host_sa_unchanged  the host's /var/run/secrets/... is as it was
+#                             at conf_init (absent on CI machines)
+#   conf_grant_view NS SA     RoleBinding to ClusterRole view (admin kc)
+#   jwt_payload TOKEN         the JWT payload as JSON on stdout
 #
 # The scripts print TAP (meson protocol: 'tap'); every failing assertion
 # prints what was expected and what came instead as TAP diagnostics.
 # Usage from a script: MOCKAPI=$1; . "$(dirname "$0")/lib.sh"
 KUBECTL=${KUBECTL:-/usr/bin/kubectl}
 PY=/usr/bin/python3
+CONF_DIR=$(cd "$(dirname "$0")" && pwd)
+INCLUSTER=$CONF_DIR/incluster.sh
+HOST_SA=/var/run/secrets/kubernetes.io/serviceaccount
 conf_n=0
 conf_failed=0
 conf_pid=""
@@ -38,6 +50,7 @@ conf_init() {
 	TMPD=$(mktemp -d "${TMPDIR:-/tmp}/mockapi-conf-XXXXXX")
 	trap conf_cleanup EXIT
 	trap 'exit 130' INT TERM
+	conf_host_before=$(conf_host_sa_state)
 	if [ ! -x "$KUBECTL" ]; then
 		echo "Bail out! $KUBECTL is missing"
 		exit 1
@@ -177,4 +190,56 @@ kc() {
 	"$KUBECTL" --kubeconfig "$KCFG" \
 		--cache-dir "$TMPD/kcache$conf_kc_n" "$@" >"$OUT" 2>"$ERR"
 	RC=$?
+}
+
+# conf_host_sa_state: what the host has at the in-cluster path.
+conf_host_sa_state() {
+	if [ -e "$HOST_SA" ] || [ -L "$HOST_SA" ]; then
+		ls -la --full-time "$HOST_SA/" 2>&1
+	elif [ -e /var/run/secrets ]; then
+		stat -c '%n %i %Y' /var/run/secrets
+	else
+		echo absent
+	fi
+}
+
+assert_host_sa_unchanged() {
+	assert_eq "host $HOST_SA untouched" "$conf_host_before" \
+		"$(conf_host_sa_state)"
+}
+
+# Before any TAP line: skip the whole script where it cannot run.
+conf_incluster_require() {
+	if ! reason=$(sh "$INCLUSTER" --check); then
+		echo "$reason"
+		echo "1..0 # SKIP ${reason#SKIP-REASON: }"
+		exit 0
+	fi
+}
+
+# incluster SA-DIR CMD...: like kc, for a command in the namespace.
+incluster() {
+	conf_kc_n=$((conf_kc_n + 1))
+	OUT=$TMPD/in$conf_kc_n.out
+	ERR=$TMPD/in$conf_kc_n.err
+	ic_sa=$1
+	shift
+	sh "$INCLUSTER" "$ic_sa" "$PORT" "$@" >"$OUT" 2>"$ERR"
+	RC=$?
+}
+
+conf_grant_view() {
+	kc create rolebinding "conf-view-$2" --clusterrole=view \
+		--serviceaccount="$1:$2" -n "$1"
+	if [ "$RC" != 0 ]; then
+		not_ok "grant view to $1:$2" "$(cat "$ERR")"
+	fi
+}
+
+jwt_payload() {
+	"$PY" -c '
+import base64, sys
+p = sys.argv[1].split(".")[1]
+sys.stdout.write(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())
+' "$1"
 }

@@ -640,6 +640,21 @@ test_tokens_sa_token_authenticates_requests(void **state)
 		"\"system:authenticated\"],\"extra\":{"
 		"\"authentication.kubernetes.io/credential-id\":[\"JTI="));
 	free(r.body);
+	/* kubectl 1.27 asks v1beta1 (then v1alpha1 on a 404). */
+	request(f, "POST",
+	        "/apis/authentication.k8s.io/v1beta1/selfsubjectreviews", tok,
+	        "{}", &r);
+	assert_int_equal(r.code, 201);
+	assert_non_null(strstr(
+		r.body, "{\"kind\":\"SelfSubjectReview\",\"apiVersion\":"
+		        "\"authentication.k8s.io/v1beta1\",\"metadata\":{"));
+	assert_non_null(strstr(r.body, "system:serviceaccount:default:fresh"));
+	free(r.body);
+	request(f, "POST",
+	        "/apis/authentication.k8s.io/v1alpha1/selfsubjectreviews", tok,
+	        "{}", &r);
+	assert_int_equal(r.code, 404);
+	free(r.body);
 	/* Expired: 401 with the generic body. */
 	advance(f, 3600 + 61);
 	request(f, "GET", "/api/v1/namespaces/default/pods", tok, NULL, &r);
