@@ -232,7 +232,8 @@ sac_client_request(struct sac_client *c, const char *method, const char *path,
 			if (err != SAC_OK) {
 				goto out;
 			}
-			if (attempt == 1 && strcmp(bearer, used) == 0) {
+			if (attempt == 1 && used != NULL &&
+			    strcmp(bearer, used) == 0) {
 				break; /* the refresh changed nothing */
 			}
 			sac_free_secret(used);

@@ -256,6 +256,15 @@ apply(struct sac_cli *c, const struct optdef *o, const char *v,
 	char *end = NULL;
 	long n;
 
+	if (v == NULL) {
+		/* parse() gives every flag that takes a value one. */
+		if (o->takes_value) {
+			sac_diag_set(diag, "flag needs an argument: --%s",
+			             o->name);
+			return SAC_EINVAL;
+		}
+		v = "";
+	}
 	switch (o->id) {
 	case O_KUBECONFIG:
 		c->kubeconfig = v;

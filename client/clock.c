@@ -25,7 +25,7 @@ system_sleep_ms(int64_t ms, void *payload)
 
 	(void)payload;
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-		continue;
+		/* ts now holds the time left: sleep the rest. */
 	}
 }
 
@@ -190,6 +190,25 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+/*
+ * The n ASCII digits at p as a number in *out; false unless all n are digits
+ * (no sign, no blanks: what sscanf's %d would let through).
+ */
+static bool
+digits(const char *p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9') {
+			return false;
+		}
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
 enum sac_err
 sac_time_parse(const char *text, int64_t *out)
 {
@@ -199,16 +218,18 @@ sac_time_parse(const char *text, int64_t *out)
 	int h;
 	int mi;
 	int s;
-	int n = 0;
 	const char *rest;
 
-	if (text == NULL ||
-	    sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
-	           &n) != 6 ||
-	    n != 19) {
+	/* YYYY-MM-DDTHH:MM:SS; checked left to right, so never past a NUL. */
+	if (text == NULL || !digits(text, 4, &y) || text[4] != '-' ||
+	    !digits(text + 5, 2, &mo) || text[7] != '-' ||
+	    !digits(text + 8, 2, &d) || text[10] != 'T' ||
+	    !digits(text + 11, 2, &h) || text[13] != ':' ||
+	    !digits(text + 14, 2, &mi) || text[16] != ':' ||
+	    !digits(text + 17, 2, &s)) {
 		return SAC_EINVAL;
 	}
-	rest = text + n;
+	rest = text + 19;
 	if (*rest == '.') {
 		rest++;
 		while (*rest >= '0' && *rest <= '9') {
@@ -220,7 +241,7 @@ sac_time_parse(const char *text, int64_t *out)
 		return SAC_EINVAL;
 	}
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
-	       h * 3600 + mi * 60 + s;
+	       (int64_t)h * 3600 + (int64_t)mi * 60 + s;
 	return SAC_OK;
 }
 

@@ -190,7 +190,13 @@ load_file(struct kfile *f, const char *path, struct sac_diag *diag)
 	if (slash != NULL) {
 		*slash = '\0';
 	} else {
-		strcpy(f->dir, ".");
+		/* f->dir may be "" (path ""): no room for "." in it. */
+		free(f->dir);
+		f->dir = sac_strdup(".");
+		if (f->dir == NULL) {
+			free(text);
+			return SAC_ENOMEM;
+		}
 	}
 	if (!yaml_parser_initialize(&parser)) {
 		free(text);
@@ -438,7 +444,8 @@ load_files(struct kubeconfig *k, const char *paths, struct sac_diag *diag)
 			break;
 		}
 		/* kubectl skips list members that do not exist. */
-		if (!file_exists(p) && strchr(paths, ':') != NULL) {
+		if (!file_exists(p) && paths != NULL &&
+		    strchr(paths, ':') != NULL) {
 			continue;
 		}
 		err = load_file(&k->files[k->nfiles], p, diag);

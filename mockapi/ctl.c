@@ -7,6 +7,8 @@
 #define _GNU_SOURCE /* realpath */
 #include "ctl.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +129,14 @@ b64_std_decode(const char *in, char **out, size_t *out_len)
 		return MAPI_ENOMEM;
 	}
 	for (i = 0; i < n && in[i] != '='; i++) {
-		t[w++] = in[i] == '+' ? '-' : in[i] == '/' ? '_' : in[i];
+		char c = in[i];
+
+		if (c == '+') {
+			c = '-';
+		} else if (c == '/') {
+			c = '_';
+		}
+		t[w++] = c;
 	}
 	err = mapi_b64url_decode(t, w, &raw, out_len);
 	free(t);
@@ -308,7 +317,8 @@ flag_value(int argc, char **argv, int *i, const char *name)
 	if (argv[*i][n] == '=') {
 		return argv[*i] + n + 1;
 	}
-	if (argv[*i][n] == '\0' && *i + 1 < argc) {
+	/* argv[0..argc-1] are never NULL; the test tells the analyzer. */
+	if (argv[*i][n] == '\0' && *i + 1 < argc && argv[*i + 1] != NULL) {
 		return argv[++*i];
 	}
 	return NULL;
@@ -324,6 +334,27 @@ is_number(const char *s)
 	}
 	(void)strtod(s, &end);
 	return *end == '\0';
+}
+
+/*
+ * v as a decimal integer in *out: false (after usage_error's message) unless
+ * all of v is one, within [0, INT_MAX].
+ */
+static bool
+int_value(const char *flag, const char *v, int *out)
+{
+	char *end = NULL;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || errno != 0 || n < 0 || n > INT_MAX) {
+		fprintf(stderr, "mockapi ctl: %s: not an integer: %s\n", flag,
+		        v);
+		return false;
+	}
+	*out = (int)n;
+	return true;
 }
 
 static int
@@ -485,7 +516,13 @@ cmd_faults(const struct target *t, int argc, char **argv)
 			cJSON_AddStringToObject(match, "expiresWithin", v);
 		} else if ((v = flag_value(argc, argv, &i, "--status")) !=
 		           NULL) {
-			cJSON_AddNumberToObject(action, "status", atoi(v));
+			int n;
+
+			if (!int_value("--status", v, &n)) {
+				cJSON_Delete(rule);
+				return 2;
+			}
+			cJSON_AddNumberToObject(action, "status", n);
 		} else if ((v = flag_value(argc, argv, &i, "--reason")) !=
 		           NULL) {
 			cJSON_AddStringToObject(action, "reason", v);
@@ -494,13 +531,31 @@ cmd_faults(const struct target *t, int argc, char **argv)
 			cJSON_AddStringToObject(action, "message", v);
 		} else if ((v = flag_value(argc, argv, &i, "--retry-after")) !=
 		           NULL) {
-			cJSON_AddNumberToObject(action, "retryAfter", atoi(v));
+			int n;
+
+			if (!int_value("--retry-after", v, &n)) {
+				cJSON_Delete(rule);
+				return 2;
+			}
+			cJSON_AddNumberToObject(action, "retryAfter", n);
 		} else if ((v = flag_value(argc, argv, &i, "--delay")) !=
 		           NULL) {
-			cJSON_AddNumberToObject(action, "delayMs", atoi(v));
+			int n;
+
+			if (!int_value("--delay", v, &n)) {
+				cJSON_Delete(rule);
+				return 2;
+			}
+			cJSON_AddNumberToObject(action, "delayMs", n);
 		} else if ((v = flag_value(argc, argv, &i, "--times")) !=
 		           NULL) {
-			cJSON_AddNumberToObject(rule, "times", atoi(v));
+			int n;
+
+			if (!int_value("--times", v, &n)) {
+				cJSON_Delete(rule);
+				return 2;
+			}
+			cJSON_AddNumberToObject(rule, "times", n);
 		} else if ((v = flag_value(argc, argv, &i, "--probability")) !=
 		           NULL) {
 			cJSON_AddNumberToObject(rule, "probability",
@@ -586,8 +641,10 @@ cmd_volume(const struct target *t, int argc, char **argv)
 				return usage_error(
 					"--expiration: bad duration");
 			}
+			int64_t secs = ns / 1000000000; /* whole seconds */
+
 			cJSON_AddNumberToObject(b, "expirationSeconds",
-			                        (double)(ns / 1000000000));
+			                        (double)secs);
 		} else {
 			cJSON_Delete(b);
 			return usage_error("volume add: unknown argument");
@@ -626,6 +683,7 @@ mapi_ctl_main(int argc, char **argv)
 	struct target t = { 0 };
 	char kc[4096];
 	const char *kubeconfig = NULL;
+	const char *env;
 	const char *cmd;
 	int i = 1;
 	int rc;
@@ -652,9 +710,9 @@ mapi_ctl_main(int argc, char **argv)
 		fputs(ctl_usage, stdout);
 		return 0;
 	}
-	if (kubeconfig == NULL && getenv("KUBECONFIG") != NULL &&
-	    getenv("KUBECONFIG")[0] != '\0') {
-		(void)snprintf(kc, sizeof(kc), "%s", getenv("KUBECONFIG"));
+	env = getenv("KUBECONFIG");
+	if (kubeconfig == NULL && env != NULL && env[0] != '\0') {
+		(void)snprintf(kc, sizeof(kc), "%s", env);
 		kc[strcspn(kc, ":")] = '\0';
 		kubeconfig = kc;
 	}

@@ -47,7 +47,7 @@
  * long: with 1 s, two idle watchers on a 2-thread pool held every other
  * request for ~4 s. MHD calls the reader again when it returns 0.
  */
-#define WATCH_POLL_NS (10 * 1000 * 1000)
+#define WATCH_POLL_NS ((int64_t)10 * 1000 * 1000)
 
 /* Everything a verb needs about the request, resolved once. */
 struct rctx {
@@ -1207,7 +1207,7 @@ populate_namespace(const struct rctx *c, const char *ns)
 	    snprintf(path, sizeof(path), "%s/ca.crt",
 	             mapi_server_state_dir(c->call->server)) >=
 	            (int)sizeof(path) ||
-	    mapi_file_read(path, 1024 * 1024, &ca, &ca_len, NULL) != MAPI_OK) {
+	    mapi_file_read(path, (size_t)1024 * 1024, &ca, &ca_len, NULL) != MAPI_OK) {
 		return;
 	}
 	obj = cJSON_Parse("{\"metadata\":{\"name\":\"kube-root-ca.crt\"},"

@@ -218,16 +218,16 @@ mapi_table_human_duration(int64_t d, char *buf, size_t len)
 		}
 	} else if (h < 48) {
 		(void)snprintf(buf, len, "%lldh", (long long)h);
-	} else if (h < 24 * 8) {
+	} else if (h < INT64_C(24) * 8) {
 		if (h % 24 == 0) {
 			(void)snprintf(buf, len, "%lldd", (long long)(h / 24));
 		} else {
 			(void)snprintf(buf, len, "%lldd%lldh",
 			               (long long)(h / 24), (long long)(h % 24));
 		}
-	} else if (h < 24 * 365 * 2) {
+	} else if (h < INT64_C(24) * 365 * 2) {
 		(void)snprintf(buf, len, "%lldd", (long long)(h / 24));
-	} else if (h < 24 * 365 * 8) {
+	} else if (h < INT64_C(24) * 365 * 8) {
 		int64_t dy = (h / 24) % 365;
 
 		if (dy == 0) {
@@ -522,7 +522,8 @@ default_cells(cJSON *cells, const cJSON *obj, int64_t now)
 	return add_name(cells, obj) && add_created_at(cells, obj);
 }
 
-#define P(g, r, cols, fn) { g, r, cols, sizeof(cols) / sizeof(cols[0]), fn }
+#define P(g, r, cols, fn) \
+	{ g, r, cols, sizeof(cols) / sizeof((cols)[0]), fn }
 
 static const struct printer printers[] = {
 	P("", "pods", pod_cols, pod_cells),

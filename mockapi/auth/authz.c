@@ -131,19 +131,18 @@ utf8_len(const unsigned char *s, size_t n, uint32_t *out_cp)
 	uint32_t cp;
 	size_t len, i;
 
-	if (s[0] < 0xc2) {
+	if (s[0] < 0xc2 || s[0] >= 0xf5) {
 		return 0;
-	} else if (s[0] < 0xe0) {
+	}
+	if (s[0] < 0xe0) {
 		len = 2;
 		cp = s[0] & 0x1fu;
 	} else if (s[0] < 0xf0) {
 		len = 3;
 		cp = s[0] & 0x0fu;
-	} else if (s[0] < 0xf5) {
+	} else {
 		len = 4;
 		cp = s[0] & 0x07u;
-	} else {
-		return 0;
 	}
 	if (len > n) {
 		return 0;

@@ -294,7 +294,7 @@ static bool
 format_number(double v, char *out, size_t cap)
 {
 	char e[48];
-	char digits[24];
+	char digits[24] = { 0 };
 	size_t nd = 0;
 	int exp10;
 	int prec;
@@ -321,7 +321,7 @@ format_number(double v, char *out, size_t cap)
 			digits[nd++] = *p;
 		}
 	}
-	exp10 = atoi(p + 1);
+	exp10 = (int)strtol(p + 1, NULL, 10); /* "%e"'s own exponent */
 	while (nd > 1 && digits[nd - 1] == '0') {
 		nd--;
 	}
@@ -354,7 +354,7 @@ format_number(double v, char *out, size_t cap)
 			if (k == exp10 + 1) {
 				out[o++] = '.';
 			}
-			out[o++] = (size_t)k < nd ? digits[k] : '0';
+			out[o++] = (char)((size_t)k < nd ? digits[k] : '0');
 		}
 	}
 	out[o] = '\0';
@@ -387,6 +387,7 @@ put_object(struct sbuf *sb, const cJSON *obj)
 		sb_put(sb, "{}", 2);
 		return;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): T *[] */
 	kids = malloc(n * sizeof(*kids));
 	if (kids == NULL) {
 		sb->err = MAPI_ENOMEM;
@@ -396,6 +397,7 @@ put_object(struct sbuf *sb, const cJSON *obj)
 	for (c = obj->child; c != NULL; c = c->next) {
 		kids[n++] = c;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): T *[] */
 	qsort(kids, n, sizeof(*kids), cmp_keys);
 	sb_put(sb, "{", 1);
 	for (i = 0; i < n; i++) {

@@ -824,8 +824,10 @@ mapi_keyset_remove(struct mapi_keyset *keyset, const char *kid)
 			break;
 		}
 		mapi_key_unref(keyset->keys[i]);
+		/* NOLINTBEGIN(bugprone-sizeof-expression): T *[] */
 		memmove(&keyset->keys[i], &keyset->keys[i + 1],
 		        (keyset->n - i - 1) * sizeof(keyset->keys[0]));
+		/* NOLINTEND(bugprone-sizeof-expression) */
 		keyset->n--;
 		keyset->keys[keyset->n] = NULL;
 		err = MAPI_OK;

@@ -15,24 +15,24 @@
 
 #define NS_PER_SEC INT64_C(1000000000)
 
-static const char MSG_NO_KEYS[] = "invalid signature, no keys found";
-static const char MSG_CRYPTO[] =
+static const char msg_no_keys[] = "invalid signature, no keys found";
+static const char msg_crypto[] =
 	"square/go-jose: error in cryptographic primitive";
-static const char MSG_BAD_AUD[] =
+static const char msg_bad_aud[] =
 	"square/go-jose/jwt: expected string or array value to unmarshal to "
 	"Audience";
-static const char MSG_BAD_DATE[] =
+static const char msg_bad_date[] =
 	"square/go-jose/jwt: expected number value to unmarshal NumericDate";
-static const char MSG_INVALIDATED[] =
+static const char msg_invalidated[] =
 	"service account token has been invalidated";
-static const char MSG_INVALID_BEARER[] = "invalid bearer token";
+static const char msg_invalid_bearer[] = "invalid bearer token";
 
-static const char KEY_CREDENTIAL_ID[] =
+static const char key_credential_id[] =
 	"authentication.kubernetes.io/credential-id";
-static const char KEY_NODE_NAME[] = "authentication.kubernetes.io/node-name";
-static const char KEY_NODE_UID[] = "authentication.kubernetes.io/node-uid";
-static const char KEY_POD_NAME[] = "authentication.kubernetes.io/pod-name";
-static const char KEY_POD_UID[] = "authentication.kubernetes.io/pod-uid";
+static const char key_node_name[] = "authentication.kubernetes.io/node-name";
+static const char key_node_uid[] = "authentication.kubernetes.io/node-uid";
+static const char key_pod_name[] = "authentication.kubernetes.io/pod-name";
+static const char key_pod_uid[] = "authentication.kubernetes.io/pod-uid";
 
 struct mapi_tokens {
 	char *issuer;
@@ -1277,7 +1277,7 @@ dec_date(struct dec *d, const cJSON *v, bool *has, int64_t *out)
 		return;
 	}
 	if (!cJSON_IsNumber(v)) {
-		d->fatal = MSG_BAD_DATE;
+		d->fatal = msg_bad_date;
 		return;
 	}
 	f = v->valuedouble;
@@ -1305,13 +1305,13 @@ dec_aud(struct dec *d, const cJSON *v, struct claims *c)
 	} else if (cJSON_IsArray(v)) {
 		cJSON_ArrayForEach(e, v) {
 			if (!cJSON_IsString(e)) {
-				d->fatal = MSG_BAD_AUD;
+				d->fatal = msg_bad_aud;
 				return;
 			}
 			n++;
 		}
 	} else {
-		d->fatal = MSG_BAD_AUD; /* null included: Audience is a value */
+		d->fatal = msg_bad_aud; /* null included: Audience is a value */
 		return;
 	}
 	if (n > MAPI_TOKENS_MAX_AUDIENCES) {
@@ -1705,7 +1705,7 @@ verify(struct vstate *v, const struct mapi_jwt *jwt, bool *ok)
 		}
 	}
 	if (n == 0) {
-		err = reject(v, "%s", MSG_NO_KEYS);
+		err = reject(v, "%s", msg_no_keys);
 		goto out;
 	}
 	for (i = 0; i < n && !*ok; i++) {
@@ -1716,7 +1716,7 @@ verify(struct vstate *v, const struct mapi_jwt *jwt, bool *ok)
 			goto out;
 		}
 	}
-	err = *ok ? MAPI_OK : reject(v, "%s", MSG_CRYPTO);
+	err = *ok ? MAPI_OK : reject(v, "%s", msg_crypto);
 out:
 	mapi_keyset_snapshot_free(keys, n);
 	return err;
@@ -1775,7 +1775,7 @@ check_ref(struct vstate *v, const char *resource, const char *what,
 	*ok = false;
 	err = lookup(v->t, resource, ns, str_or_empty(ref->name), &obj);
 	if (err == MAPI_ENOTFOUND) {
-		return reject(v, "%s", MSG_INVALIDATED);
+		return reject(v, "%s", msg_invalidated);
 	}
 	if (err != MAPI_OK) {
 		return err;
@@ -1787,7 +1787,7 @@ check_ref(struct vstate *v, const char *resource, const char *what,
 		             what, str_or_empty(obj.uid), what,
 		             str_or_empty(ref->uid));
 	} else if (deleted_before_leeway(v, obj.deletion_timestamp)) {
-		err = reject(v, "%s", MSG_INVALIDATED);
+		err = reject(v, "%s", msg_invalidated);
 	} else {
 		*ok = true;
 	}
@@ -1855,7 +1855,7 @@ make_identity(struct vstate *v, const char *ns, const char *name,
 		struct sb c = { 0 };
 
 		sb_printf(&c, "JTI=%s", jti);
-		id->extra[id->n_extra].key = KEY_CREDENTIAL_ID;
+		id->extra[id->n_extra].key = key_credential_id;
 		id->extra[id->n_extra].value = sb_take(&c);
 		if (id->extra[id->n_extra++].value == NULL) {
 			return MAPI_ENOMEM;
@@ -1866,15 +1866,15 @@ make_identity(struct vstate *v, const char *ns, const char *name,
 		}
 	}
 	if (!empty(node_name)) {
-		err = add_extra(id, KEY_NODE_NAME, node_name);
+		err = add_extra(id, key_node_name, node_name);
 		if (err == MAPI_OK && !empty(node_uid)) {
-			err = add_extra(id, KEY_NODE_UID, node_uid);
+			err = add_extra(id, key_node_uid, node_uid);
 		}
 	}
 	if (err == MAPI_OK && !empty(pod_name) && !empty(pod_uid)) {
-		err = add_extra(id, KEY_POD_NAME, pod_name);
+		err = add_extra(id, key_pod_name, pod_name);
 		if (err == MAPI_OK) {
-			err = add_extra(id, KEY_POD_UID, pod_uid);
+			err = add_extra(id, key_pod_uid, pod_uid);
 		}
 	}
 	if (err == MAPI_OK) {
@@ -2230,7 +2230,7 @@ validate_token(struct vstate *v)
 			ok = empty(kid) ? mapi_keyset_count(v->t->keyset) > 0
 			                : key != NULL;
 			mapi_key_unref(key);
-			err = reject(v, "%s", ok ? MSG_CRYPTO : MSG_NO_KEYS);
+			err = reject(v, "%s", ok ? msg_crypto : msg_no_keys);
 		}
 		if (err == MAPI_EINVAL) {
 			err = MAPI_OK; /* unparsable after all: NOT_OURS */
@@ -2345,10 +2345,10 @@ mapi_tokens_review_error(const struct mapi_tokens_result *r, char **out)
 		return MAPI_EINVAL;
 	}
 	if (r->verdict == MAPI_TOKENS_NOT_OURS ||
-	    strcmp(r->reason, MSG_INVALID_BEARER) == 0) {
-		sb_puts(&b, MSG_INVALID_BEARER);
+	    strcmp(r->reason, msg_invalid_bearer) == 0) {
+		sb_puts(&b, msg_invalid_bearer);
 	} else {
-		sb_printf(&b, "[%s, %s]", MSG_INVALID_BEARER, r->reason);
+		sb_printf(&b, "[%s, %s]", msg_invalid_bearer, r->reason);
 	}
 	p = sb_take(&b);
 	if (p == NULL) {

@@ -35,7 +35,7 @@
 #include "errors.h"
 
 /* kube-apiserver's MaxRequestBodyBytes: 3 MiB. */
-#define MAPI_HTTP_MAX_BODY        (3u * 1024u * 1024u)
+#define MAPI_HTTP_MAX_BODY        ((size_t)3 * 1024 * 1024)
 #define MAPI_HTTP_MAX_HEADERS     100
 #define MAPI_HTTP_MAX_QUERY       64
 #define MAPI_RESPONSE_MAX_HEADERS 8

@@ -286,10 +286,12 @@ utf8_ok(const uint8_t *s, size_t n)
 
 		if (c == 0) {
 			return false;
-		} else if (c < 0x80) {
+		}
+		if (c < 0x80) {
 			i++;
 			continue;
-		} else if ((c & 0xe0) == 0xc0) {
+		}
+		if ((c & 0xe0) == 0xc0) {
 			extra = 1, cp = c & 0x1f, min = 0x80;
 		} else if ((c & 0xf0) == 0xe0) {
 			extra = 2, cp = c & 0x0f, min = 0x800;
@@ -566,7 +568,11 @@ base64_std(const uint8_t *p, size_t n)
 		}
 		*o++ = tbl[v >> 18];
 		*o++ = tbl[(v >> 12) & 63];
-		*o++ = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+		if (i + 1 < n) {
+			*o++ = tbl[(v >> 6) & 63];
+		} else {
+			*o++ = '=';
+		}
 		*o++ = '=';
 	}
 	*o = '\0';
@@ -1036,7 +1042,7 @@ mapi_proto_decode(const void *body, size_t len, struct cJSON **out_obj,
 
 	if (len > MAPI_PROTO_MAX_BODY) {
 		return walk_fail(&w, MAPI_ETOOLARGE, NULL,
-		                 "body of %zu bytes is over the limit of %u",
+		                 "body of %zu bytes is over the limit of %zu",
 		                 len, MAPI_PROTO_MAX_BODY);
 	}
 	if (len < MAGIC_LEN || memcmp(body, magic, MAGIC_LEN) != 0) {

@@ -65,7 +65,7 @@ struct cJSON;
 
 #define MAPI_PROTO_CONTENT_TYPE "application/vnd.kubernetes.protobuf"
 
-#define MAPI_PROTO_MAX_BODY   (3u * 1024u * 1024u)
+#define MAPI_PROTO_MAX_BODY   ((size_t)3 * 1024 * 1024)
 #define MAPI_PROTO_MAX_DEPTH  16
 #define MAPI_PROTO_MAX_ELEMS  10000u
 #define MAPI_PROTO_MAX_FIELDS 100000u

@@ -195,7 +195,10 @@ lower_method(const char *method, char *out, size_t cap)
 	for (i = 0; method[i] != '\0' && i + 1 < cap; i++) {
 		char c = method[i];
 
-		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		if (c >= 'A' && c <= 'Z') {
+			c = (char)(c - 'A' + 'a');
+		}
+		out[i] = c;
 	}
 	out[i] = '\0';
 }

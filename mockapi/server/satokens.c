@@ -681,7 +681,7 @@ mapi_satokens_inner_reason(const char *error, char *buf, size_t size)
 const char *
 mapi_satokens_event_token(const char *token)
 {
-	return token != NULL && strlen(token) > EVENT_TOKEN_MIN ? token : NULL;
+	return token != NULL && strlen(token) > (size_t)EVENT_TOKEN_MIN ? token : NULL;
 }
 
 /* "rejected" (+ "expiredTokenPresented"); O(1) ring adds, never the token. */

@@ -376,7 +376,7 @@ on_request(const struct mapi_request *req, struct mapi_response *resp,
 			char c = req->method[i];
 
 			route.verb_name[i] =
-				(c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+				(char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
 		}
 	}
 	if (!authorize(server, &id, &route, req->path, &reason)) {
@@ -432,7 +432,7 @@ read_state_file(const struct mapi_server *s, const char *name, char **out,
 		return MAPI_EIO;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > STATE_FILE_MAX) {
+	    st.st_size > (off_t)STATE_FILE_MAX) {
 		mapi_diag_set(diag,
 		              "cannot read %s: not a regular file of at "
 		              "most 1 MiB",

@@ -201,7 +201,10 @@ mapi_strbuf_json_string(struct mapi_strbuf *sb, const char *s)
 			continue;
 		}
 		if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-			memcpy(esc, "\\u00", 4);
+			esc[0] = '\\';
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 0xf];
 			mapi_strbuf_append(sb, esc, 6);

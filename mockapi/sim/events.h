@@ -41,7 +41,7 @@ struct mapi_clock;
 struct mapi_events;
 
 #define MAPI_EVENTS_DEFAULT_CAPACITY 4096
-#define MAPI_EVENTS_MAX_CAPACITY     (1024 * 1024)
+#define MAPI_EVENTS_MAX_CAPACITY     ((size_t)1024 * 1024)
 
 /* Field bounds, including the terminating NUL. */
 #define MAPI_EVENT_TOKEN_PREFIX_MAX 8 /* characters kept of a token */

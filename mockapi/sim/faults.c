@@ -647,9 +647,11 @@ mapi_faults_delete(struct mapi_faults *faults, uint64_t id)
 	for (i = 0; i < faults->n_rules; i++) {
 		if (faults->rules[i]->id == id) {
 			free(faults->rules[i]);
+			/* NOLINTBEGIN(bugprone-sizeof-expression): T *[] */
 			memmove(&faults->rules[i], &faults->rules[i + 1],
 			        (faults->n_rules - i - 1) *
 			                sizeof(faults->rules[0]));
+			/* NOLINTEND(bugprone-sizeof-expression) */
 			faults->n_rules--;
 			err = MAPI_OK;
 			break;

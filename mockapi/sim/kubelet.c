@@ -316,7 +316,6 @@ mapi_kubelet_write_volume(const char *dir,
 	if (err != MAPI_OK) {
 		goto out;
 	}
-	err = MAPI_EIO;
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
 		err = fs_err(diag, "cannot open", dir, errno);
@@ -689,8 +688,10 @@ mapi_kubelet_remove_volume(struct mapi_kubelet *k, uint64_t id)
 	for (i = 0; i < k->n; i++) {
 		if (k->vols[i]->id == id) {
 			volume_free(k->vols[i]);
+			/* NOLINTBEGIN(bugprone-sizeof-expression): T *[] */
 			memmove(&k->vols[i], &k->vols[i + 1],
 			        (k->n - i - 1) * sizeof(k->vols[0]));
+			/* NOLINTEND(bugprone-sizeof-expression) */
 			k->n--;
 			err = MAPI_OK;
 			break;

@@ -54,7 +54,7 @@ struct mapi_events;
 struct mapi_kubelet;
 
 #define MAPI_KUBELET_MAX_VOLUMES          64
-#define MAPI_KUBELET_MAX_FILE             (1024 * 1024)
+#define MAPI_KUBELET_MAX_FILE             ((size_t)1024 * 1024)
 #define MAPI_KUBELET_MAX_TTL_S            (24 * 3600) /* kubelet maxTTL */
 #define MAPI_KUBELET_MAX_JITTER_S         10          /* kubelet maxJitter */
 #define MAPI_KUBELET_DEFAULT_EXPIRATION_S 3607 /* admission plugin's value */

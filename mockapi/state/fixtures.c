@@ -256,7 +256,7 @@ read_file(const char *path, char **out, size_t *out_len,
 			char *nb;
 
 			if (cap >= MAPI_FIXTURES_MAX_FILE_BYTES) {
-				mapi_diag_set(diag, "%s: larger than %u bytes",
+				mapi_diag_set(diag, "%s: larger than %zu bytes",
 				              path, MAPI_FIXTURES_MAX_FILE_BYTES);
 				err = MAPI_ETOOLARGE;
 				goto out;

@@ -32,7 +32,7 @@
 
 #include "errors.h"
 
-#define MAPI_FIXTURES_MAX_FILE_BYTES (64u * 1024 * 1024)
+#define MAPI_FIXTURES_MAX_FILE_BYTES ((size_t)64 * 1024 * 1024)
 #define MAPI_FIXTURES_MAX_FILES      4096
 
 struct mapi_clock;

@@ -677,7 +677,8 @@ req_matches(const struct req *r, const cJSON *labels)
 	                            ? cJSON_GetObjectItemCaseSensitive(labels,
 	                                                               r->key)
 	                            : NULL;
-	const char *v = cJSON_IsString(item) ? item->valuestring : NULL;
+	const char *v =
+		item != NULL && cJSON_IsString(item) ? item->valuestring : NULL;
 	char *end = NULL;
 	long long n;
 
@@ -771,9 +772,8 @@ add_term(struct mapi_field_selector *sel, const char *all, const char *t,
 			i++;
 			continue;
 		}
-		if (i + 1 < n && t[i] == '!' && t[i + 1] == '=') {
-			oplen = 2;
-		} else if (i + 1 < n && t[i] == '=' && t[i + 1] == '=') {
+		if (i + 1 < n && (t[i] == '!' || t[i] == '=') &&
+		    t[i + 1] == '=') {
 			oplen = 2;
 		} else if (t[i] == '=') {
 			oplen = 1;

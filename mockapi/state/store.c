@@ -413,8 +413,10 @@ static void
 remove_at(struct mapi_store *store, size_t i)
 {
 	entry_free(store->ents[i]);
+	/* NOLINTBEGIN(bugprone-sizeof-expression): T *[] */
 	memmove(&store->ents[i], &store->ents[i + 1],
 	        (store->n - i - 1) * sizeof(*store->ents));
+	/* NOLINTEND(bugprone-sizeof-expression) */
 	store->n--;
 }
 
@@ -431,6 +433,7 @@ reserve(struct mapi_store *store, size_t want)
 	while (cap < want) {
 		cap *= 2;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): T *[] */
 	ne = realloc(store->ents, cap * sizeof(*ne));
 	if (ne == NULL) {
 		return MAPI_ENOMEM;
@@ -893,7 +896,7 @@ mapi_store_new(const struct mapi_clock *clock,
 		store->opts.max_objects = DEFAULT_MAX_OBJECTS;
 	}
 	if (store->opts.max_object_bytes == 0) {
-		store->opts.max_object_bytes = DEFAULT_MAX_OBJECT_BYTES;
+		store->opts.max_object_bytes = (size_t)DEFAULT_MAX_OBJECT_BYTES;
 	}
 	if (store->opts.history == 0) {
 		store->opts.history = DEFAULT_HISTORY;
@@ -913,6 +916,7 @@ mapi_store_new(const struct mapi_clock *clock,
 		return MAPI_EIO;
 	}
 	rng_seed(&store->rng, store->seed);
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): T *[] */
 	store->hist = calloc(store->opts.history, sizeof(*store->hist));
 	if (store->hist == NULL ||
 	    pthread_rwlock_init(&store->lock, NULL) != 0) {
@@ -1106,8 +1110,10 @@ insert_entry(struct mapi_store *store, size_t idx, const char *key,
 	}
 	(void)snprintf(e->uid, sizeof(e->uid), "%s", uid);
 	e->cur = ver_ref(v);
+	/* NOLINTBEGIN(bugprone-sizeof-expression): T *[] */
 	memmove(&store->ents[idx + 1], &store->ents[idx],
 	        (store->n - idx) * sizeof(*store->ents));
+	/* NOLINTEND(bugprone-sizeof-expression) */
 	store->ents[idx] = e;
 	store->n++;
 	*out = e;
@@ -1435,6 +1441,7 @@ collect(struct mapi_store *store, const char *prefix, const char *start,
 	    strcmp(store->ents[i]->loc.key, start) == 0) {
 		i++;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): T *[] */
 	pg->vers = calloc(store->n - i + 1, sizeof(*pg->vers));
 	if (pg->vers == NULL) {
 		return MAPI_ENOMEM;
@@ -2160,6 +2167,7 @@ mapi_store_load(struct mapi_store *store, const struct cJSON *dump,
 		              count, store->opts.max_objects);
 		return MAPI_ETOOMANY;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): T *[] */
 	ents = calloc(count + 1, sizeof(*ents));
 	if (ents == NULL) {
 		return MAPI_ENOMEM;
@@ -2172,6 +2180,7 @@ mapi_store_load(struct mapi_store *store, const struct cJSON *dump,
 		n--; /* ents[n] was not filled */
 		goto out;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): T *[] */
 	qsort(ents, n, sizeof(*ents), entry_cmp);
 	for (i = 1; i < n; i++) {
 		if (strcmp(ents[i - 1]->loc.key, ents[i]->loc.key) == 0) {

@@ -360,6 +360,11 @@ test_sac_cli_times_round_trip(void **state)
 	assert_string_equal(sac_time_format(1709208000, buf, sizeof(buf)),
 	                    "2024-02-29T12:00:00Z");
 	assert_int_equal(sac_time_parse("2023-11-14 22:13:20", &t), SAC_EINVAL);
+	/* Exactly two digits per field: no sign, no blank (sscanf's %2d took
+	 * "-1" as an hour). */
+	assert_int_equal(sac_time_parse("2023-11-14T-1:13:20Z", &t), SAC_EINVAL);
+	assert_int_equal(sac_time_parse("2023-11-14T 1:13:20Z", &t), SAC_EINVAL);
+	assert_int_equal(sac_time_parse("2023-11-1", &t), SAC_EINVAL);
 	assert_int_equal(sac_time_parse("2023-11-14T22:13:20+01:00", &t),
 	                 SAC_EINVAL);
 	assert_int_equal(sac_time_parse("2023-13-14T22:13:20Z", &t),
