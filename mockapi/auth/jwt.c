@@ -310,6 +310,13 @@ format_number(double v, char *out, size_t cap)
 		(void)snprintf(out, cap, "%s", signbit(v) ? "-0" : "0");
 		return true;
 	}
+	/* Integers below 2^53 (every claim time): their digits, which is
+	 * what the search below ends with, without up to 17 printf/strtod
+	 * round trips (7% of an ES256 TokenRequest's CPU). */
+	if (a < 9007199254740992.0 && v == (double)(long long)v) {
+		(void)snprintf(out, cap, "%lld", (long long)v);
+		return true;
+	}
 	for (prec = 0; prec < 17; prec++) {
 		(void)snprintf(e, sizeof(e), "%.*e", prec, a);
 		if (strtod(e, NULL) == a) {
