@@ -742,6 +742,40 @@ enum mapi_err
 mapi_jwt_verify(const struct mapi_jwt *jwt, struct evp_pkey_st *key,
                 enum mapi_jwt_reason *out_reason)
 {
+	return mapi_jwt_verify_tmpl(jwt, key, NULL, out_reason);
+}
+
+/* A fresh context: a copy of tmpl, else initialised for key. */
+static EVP_MD_CTX *
+digest_ctx(const EVP_MD_CTX *tmpl, EVP_PKEY *key, bool sign, bool *oom)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok;
+
+	*oom = ctx == NULL;
+	if (ctx == NULL) {
+		return NULL;
+	}
+	if (tmpl != NULL) {
+		ok = EVP_MD_CTX_copy_ex(ctx, tmpl);
+	} else if (sign) {
+		ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key);
+	} else {
+		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key);
+	}
+	if (ok != 1) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+enum mapi_err
+mapi_jwt_verify_tmpl(const struct mapi_jwt *jwt, struct evp_pkey_st *key,
+                     const struct evp_md_ctx_st *tmpl,
+                     enum mapi_jwt_reason *out_reason)
+{
+	bool oom;
 	EVP_MD_CTX *ctx = NULL;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
@@ -779,13 +813,9 @@ mapi_jwt_verify(const struct mapi_jwt *jwt, struct evp_pkey_st *key,
 		sig = der;
 		sig_len = der_len;
 	}
-	ctx = EVP_MD_CTX_new();
+	ctx = digest_ctx(tmpl, key, false, &oom);
 	if (ctx == NULL) {
-		err = MAPI_ENOMEM;
-		goto out;
-	}
-	if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) != 1) {
-		err = MAPI_ECRYPTO;
+		err = oom ? MAPI_ENOMEM : MAPI_ECRYPTO;
 		goto out;
 	}
 	/* Any result but 1 is a bad signature: the input is the attacker's. */
@@ -874,11 +904,25 @@ mapi_jwt_check_times(const struct cJSON *claims, int64_t now, int64_t leeway,
 	return reason == MAPI_JWT_OK ? MAPI_OK : MAPI_EINVAL;
 }
 
+static enum mapi_err sign_input(enum mapi_jws_alg alg, EVP_PKEY *key,
+                                const EVP_MD_CTX *tmpl, const char *input,
+                                size_t input_len, uint8_t **out_sig,
+                                size_t *out_len);
+
 enum mapi_err
 mapi_jwt_sign_input(enum mapi_jws_alg alg, struct evp_pkey_st *key,
                     const char *input, size_t input_len, uint8_t **out_sig,
                     size_t *out_len)
 {
+	return sign_input(alg, key, NULL, input, input_len, out_sig, out_len);
+}
+
+static enum mapi_err
+sign_input(enum mapi_jws_alg alg, EVP_PKEY *key, const EVP_MD_CTX *tmpl,
+           const char *input, size_t input_len, uint8_t **out_sig,
+           size_t *out_len)
+{
+	bool oom;
 	EVP_MD_CTX *ctx = NULL;
 	uint8_t *sig = NULL;
 	uint8_t *raw = NULL;
@@ -893,14 +937,13 @@ mapi_jwt_sign_input(enum mapi_jws_alg alg, struct evp_pkey_st *key,
 	if (!key_fits(alg, key)) {
 		goto out;
 	}
-	err = MAPI_ENOMEM;
-	ctx = EVP_MD_CTX_new();
+	ctx = digest_ctx(tmpl, key, true, &oom);
 	if (ctx == NULL) {
+		err = oom ? MAPI_ENOMEM : MAPI_ECRYPTO;
 		goto out;
 	}
 	err = MAPI_ECRYPTO;
-	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
-	    EVP_DigestSign(ctx, NULL, &sig_len, (const unsigned char *)input,
+	if (EVP_DigestSign(ctx, NULL, &sig_len, (const unsigned char *)input,
 	                   input_len) != 1) {
 		goto out;
 	}
@@ -961,6 +1004,14 @@ enum mapi_err
 mapi_jwt_sign(enum mapi_jws_alg alg, struct evp_pkey_st *key, const char *kid,
               const struct cJSON *claims, char **out_token)
 {
+	return mapi_jwt_sign_tmpl(alg, key, NULL, kid, claims, out_token);
+}
+
+enum mapi_err
+mapi_jwt_sign_tmpl(enum mapi_jws_alg alg, struct evp_pkey_st *key,
+                   const struct evp_md_ctx_st *tmpl, const char *kid,
+                   const struct cJSON *claims, char **out_token)
+{
 	cJSON *header = NULL;
 	char *header_json = NULL;
 	char *claims_json = NULL;
@@ -1001,7 +1052,7 @@ mapi_jwt_sign(enum mapi_jws_alg alg, struct evp_pkey_st *key, const char *kid,
 	if (err != MAPI_OK) {
 		goto out;
 	}
-	err = mapi_jwt_sign_input(alg, key, sb.p, sb.len, &sig, &sig_len);
+	err = sign_input(alg, key, tmpl, sb.p, sb.len, &sig, &sig_len);
 	if (err != MAPI_OK) {
 		goto out;
 	}

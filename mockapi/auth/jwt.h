@@ -140,6 +140,19 @@ MAPI_NODISCARD enum mapi_err mapi_jwt_verify(const struct mapi_jwt *jwt,
                                              struct evp_pkey_st *key,
                                              enum mapi_jwt_reason *out_reason);
 
+struct evp_md_ctx_st; /* OpenSSL's EVP_MD_CTX */
+
+/*
+ * mapi_jwt_verify, copying tmpl (NULL: as mapi_jwt_verify) instead of
+ * initialising a context: tmpl must be a SHA-256 digest-verify context
+ * initialised with this same key (mapi_key_verify_ctx). tmpl is only read,
+ * so threads may share it.
+ */
+MAPI_NODISCARD enum mapi_err
+mapi_jwt_verify_tmpl(const struct mapi_jwt *jwt, struct evp_pkey_st *key,
+                     const struct evp_md_ctx_st *tmpl,
+                     enum mapi_jwt_reason *out_reason);
+
 /*
  * Checks the optional "exp", "nbf" and "iat" claims of claims (a JSON
  * object) at time now (Unix seconds) with leeway seconds (>= 0) either
@@ -183,6 +196,16 @@ mapi_jwt_serialize_claims(const struct cJSON *claims, char **out_json);
 MAPI_NODISCARD enum mapi_err
 mapi_jwt_sign(enum mapi_jws_alg alg, struct evp_pkey_st *key, const char *kid,
               const struct cJSON *claims, char **out_token);
+
+/*
+ * mapi_jwt_sign, copying tmpl (NULL: as mapi_jwt_sign): a SHA-256
+ * digest-sign context initialised with this same key (mapi_key_sign_ctx);
+ * only read, so threads may share it.
+ */
+MAPI_NODISCARD enum mapi_err
+mapi_jwt_sign_tmpl(enum mapi_jws_alg alg, struct evp_pkey_st *key,
+                   const struct evp_md_ctx_st *tmpl, const char *kid,
+                   const struct cJSON *claims, char **out_token);
 
 /* Size of an HMAC-SHA256 tag. */
 #define MAPI_JWT_HMAC_LEN 32

@@ -29,6 +29,8 @@ struct mapi_key {
 	bool priv;
 	char kid[MAPI_KEY_KID_LEN + 1];
 	char *jwk; /* compact JWK, computed once */
+	EVP_MD_CTX *verify_ctx; /* initialised once; copied per use */
+	EVP_MD_CTX *sign_ctx;   /* private keys only */
 };
 
 struct mapi_keyset {
@@ -223,6 +225,30 @@ classify(EVP_PKEY *pkey, struct mapi_diag *diag)
 }
 
 /* Wraps pkey (ownership moves in on success and on failure alike). */
+/* The per-key SHA-256 contexts; a failure leaves NULL (see keys.h). */
+static void
+make_templates(struct mapi_key *key)
+{
+	key->verify_ctx = EVP_MD_CTX_new();
+	if (key->verify_ctx != NULL &&
+	    EVP_DigestVerifyInit(key->verify_ctx, NULL, EVP_sha256(), NULL,
+	                         key->pkey) != 1) {
+		EVP_MD_CTX_free(key->verify_ctx);
+		key->verify_ctx = NULL;
+	}
+	if (!key->priv) {
+		return;
+	}
+	key->sign_ctx = EVP_MD_CTX_new();
+	if (key->sign_ctx != NULL &&
+	    EVP_DigestSignInit(key->sign_ctx, NULL, EVP_sha256(), NULL,
+	                       key->pkey) != 1) {
+		EVP_MD_CTX_free(key->sign_ctx);
+		key->sign_ctx = NULL;
+	}
+	ERR_clear_error();
+}
+
 static enum mapi_err
 key_wrap(EVP_PKEY *pkey, bool priv, struct mapi_key **out_key,
          struct mapi_diag *diag)
@@ -253,6 +279,7 @@ key_wrap(EVP_PKEY *pkey, bool priv, struct mapi_key **out_key,
 		mapi_diag_set(diag, "cannot derive the kid/JWK of the key");
 		goto out;
 	}
+	make_templates(key);
 	*out_key = key;
 	key = NULL;
 out:
@@ -611,6 +638,8 @@ mapi_key_unref(struct mapi_key *key)
 	    1) {
 		return;
 	}
+	EVP_MD_CTX_free(key->verify_ctx);
+	EVP_MD_CTX_free(key->sign_ctx);
 	EVP_PKEY_free(key->pkey); /* clears private material itself */
 	free(key->jwk);
 	free(key);
@@ -632,6 +661,18 @@ bool
 mapi_key_is_private(const struct mapi_key *key)
 {
 	return key->priv;
+}
+
+const struct evp_md_ctx_st *
+mapi_key_verify_ctx(const struct mapi_key *key)
+{
+	return key->verify_ctx;
+}
+
+const struct evp_md_ctx_st *
+mapi_key_sign_ctx(const struct mapi_key *key)
+{
+	return key->sign_ctx;
 }
 
 struct evp_pkey_st *
