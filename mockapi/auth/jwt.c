@@ -1117,3 +1117,84 @@ out:
 	ERR_clear_error();
 	return err;
 }
+
+struct mapi_jwt_hmac {
+	EVP_MAC_CTX *ctx; /* initialised with the key; duplicated per tag */
+};
+
+enum mapi_err
+mapi_jwt_hmac_new(const uint8_t *key, size_t keylen,
+                  struct mapi_jwt_hmac **out)
+{
+	OSSL_PARAM params[2];
+	struct mapi_jwt_hmac *h = calloc(1, sizeof(*h));
+	EVP_MAC *mac = NULL;
+	enum mapi_err err = MAPI_ENOMEM;
+
+	if (h == NULL) {
+		goto out;
+	}
+	err = MAPI_ECRYPTO;
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	h->ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+	if (h->ctx == NULL) {
+		goto out;
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	                                             (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(h->ctx, key, keylen, params) != 1) {
+		goto out;
+	}
+	*out = h;
+	h = NULL;
+	err = MAPI_OK;
+out:
+	mapi_jwt_hmac_free(h);
+	EVP_MAC_free(mac);
+	ERR_clear_error();
+	return err;
+}
+
+enum mapi_err
+mapi_jwt_hmac_tag(const struct mapi_jwt_hmac *h, const void *const *parts,
+                  const size_t *lens, size_t n_parts,
+                  uint8_t out[MAPI_JWT_HMAC_LEN])
+{
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(h->ctx);
+	uint8_t tag[MAPI_JWT_HMAC_LEN];
+	size_t tag_len = 0;
+	enum mapi_err err = MAPI_ECRYPTO;
+	size_t i;
+
+	if (ctx == NULL) {
+		goto out;
+	}
+	for (i = 0; i < n_parts; i++) {
+		if (lens[i] > 0 &&
+		    EVP_MAC_update(ctx, parts[i], lens[i]) != 1) {
+			goto out;
+		}
+	}
+	if (EVP_MAC_final(ctx, tag, &tag_len, sizeof(tag)) != 1 ||
+	    tag_len != sizeof(tag)) {
+		goto out;
+	}
+	memcpy(out, tag, sizeof(tag));
+	err = MAPI_OK;
+out:
+	OPENSSL_cleanse(tag, sizeof(tag));
+	EVP_MAC_CTX_free(ctx);
+	ERR_clear_error();
+	return err;
+}
+
+void
+mapi_jwt_hmac_free(struct mapi_jwt_hmac *h)
+{
+	if (h == NULL) {
+		return;
+	}
+	EVP_MAC_CTX_free(h->ctx); /* HMAC's freectx cleanses the key */
+	free(h);
+}

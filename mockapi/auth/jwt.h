@@ -221,3 +221,22 @@ MAPI_NODISCARD enum mapi_err
 mapi_jwt_hmac_sha256(const uint8_t *key, size_t keylen,
                      const void *const *parts, const size_t *lens,
                      size_t n_parts, uint8_t out[MAPI_JWT_HMAC_LEN]);
+
+/*
+ * The same HMAC-SHA256 under a key set once: mapi_jwt_hmac_new() copies
+ * key (keylen bytes) into an initialised MAC context (MAPI_ECRYPTO,
+ * MAPI_ENOMEM); mapi_jwt_hmac_tag() duplicates that context per call, so
+ * it skips the per-call algorithm fetches and threads may share h. The
+ * tag equals mapi_jwt_hmac_sha256() with the same key and parts.
+ * mapi_jwt_hmac_free() accepts NULL and wipes the key.
+ */
+struct mapi_jwt_hmac;
+
+MAPI_NODISCARD enum mapi_err mapi_jwt_hmac_new(const uint8_t *key,
+                                               size_t keylen,
+                                               struct mapi_jwt_hmac **out);
+MAPI_NODISCARD enum mapi_err
+mapi_jwt_hmac_tag(const struct mapi_jwt_hmac *h, const void *const *parts,
+                  const size_t *lens, size_t n_parts,
+                  uint8_t out[MAPI_JWT_HMAC_LEN]);
+void mapi_jwt_hmac_free(struct mapi_jwt_hmac *h);
