@@ -84,25 +84,29 @@ mapi_b64url_encode_dup(const uint8_t *in, size_t n)
 	return out;
 }
 
+/* base64url digit values; -1 for every other byte. */
+static const int8_t digit_value[256] = {
+#define R16 -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+	R16, R16,
+	/* 0x20 */ -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1,
+	-1,
+	/* 0x30 */ 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1,
+	-1,
+	/* 0x40 */ -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	/* 0x50 */ 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1,
+	63,
+	/* 0x60 */ -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39,
+	40,
+	/* 0x70 */ 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1,
+	-1,
+	R16, R16, R16, R16, R16, R16, R16, R16,
+#undef R16
+};
+
 static int
 value_of(char c)
 {
-	if (c >= 'A' && c <= 'Z') {
-		return c - 'A';
-	}
-	if (c >= 'a' && c <= 'z') {
-		return c - 'a' + 26;
-	}
-	if (c >= '0' && c <= '9') {
-		return c - '0' + 52;
-	}
-	if (c == '-') {
-		return 62;
-	}
-	if (c == '_') {
-		return 63;
-	}
-	return -1;
+	return digit_value[(unsigned char)c];
 }
 
 enum mapi_err
@@ -123,7 +127,24 @@ mapi_b64url_decode(const char *in, size_t len, uint8_t **out, size_t *out_len)
 		err = MAPI_ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < len; i++) {
+	/* Whole quads: 3 bytes each, no leftover bits. */
+	for (i = 0; i + 4 <= len; i += 4) {
+		int a = value_of(in[i]);
+		int b = value_of(in[i + 1]);
+		int c = value_of(in[i + 2]);
+		int d = value_of(in[i + 3]);
+		uint32_t q;
+
+		if ((a | b | c | d) < 0) {
+			goto out;
+		}
+		q = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
+		    (uint32_t)d;
+		buf[o++] = (uint8_t)(q >> 16);
+		buf[o++] = (uint8_t)(q >> 8);
+		buf[o++] = (uint8_t)q;
+	}
+	for (; i < len; i++) {
 		int v = value_of(in[i]);
 
 		if (v < 0) {

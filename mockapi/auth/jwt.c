@@ -310,6 +310,13 @@ format_number(double v, char *out, size_t cap)
 		(void)snprintf(out, cap, "%s", signbit(v) ? "-0" : "0");
 		return true;
 	}
+	/* Integers below 2^53 (every claim time): their digits, which is
+	 * what the search below ends with, without up to 17 printf/strtod
+	 * round trips (7% of an ES256 TokenRequest's CPU). */
+	if (a < 9007199254740992.0 && v == (double)(long long)v) {
+		(void)snprintf(out, cap, "%lld", (long long)v);
+		return true;
+	}
 	for (prec = 0; prec < 17; prec++) {
 		(void)snprintf(e, sizeof(e), "%.*e", prec, a);
 		if (strtod(e, NULL) == a) {
@@ -737,6 +744,40 @@ enum mapi_err
 mapi_jwt_verify(const struct mapi_jwt *jwt, struct evp_pkey_st *key,
                 enum mapi_jwt_reason *out_reason)
 {
+	return mapi_jwt_verify_tmpl(jwt, key, NULL, out_reason);
+}
+
+/* A fresh context: a copy of tmpl, else initialised for key. */
+static EVP_MD_CTX *
+digest_ctx(const EVP_MD_CTX *tmpl, EVP_PKEY *key, bool sign, bool *oom)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok;
+
+	*oom = ctx == NULL;
+	if (ctx == NULL) {
+		return NULL;
+	}
+	if (tmpl != NULL) {
+		ok = EVP_MD_CTX_copy_ex(ctx, tmpl);
+	} else if (sign) {
+		ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key);
+	} else {
+		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key);
+	}
+	if (ok != 1) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+enum mapi_err
+mapi_jwt_verify_tmpl(const struct mapi_jwt *jwt, struct evp_pkey_st *key,
+                     const struct evp_md_ctx_st *tmpl,
+                     enum mapi_jwt_reason *out_reason)
+{
+	bool oom;
 	EVP_MD_CTX *ctx = NULL;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
@@ -774,13 +815,9 @@ mapi_jwt_verify(const struct mapi_jwt *jwt, struct evp_pkey_st *key,
 		sig = der;
 		sig_len = der_len;
 	}
-	ctx = EVP_MD_CTX_new();
+	ctx = digest_ctx(tmpl, key, false, &oom);
 	if (ctx == NULL) {
-		err = MAPI_ENOMEM;
-		goto out;
-	}
-	if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) != 1) {
-		err = MAPI_ECRYPTO;
+		err = oom ? MAPI_ENOMEM : MAPI_ECRYPTO;
 		goto out;
 	}
 	/* Any result but 1 is a bad signature: the input is the attacker's. */
@@ -869,11 +906,25 @@ mapi_jwt_check_times(const struct cJSON *claims, int64_t now, int64_t leeway,
 	return reason == MAPI_JWT_OK ? MAPI_OK : MAPI_EINVAL;
 }
 
+static enum mapi_err sign_input(enum mapi_jws_alg alg, EVP_PKEY *key,
+                                const EVP_MD_CTX *tmpl, const char *input,
+                                size_t input_len, uint8_t **out_sig,
+                                size_t *out_len);
+
 enum mapi_err
 mapi_jwt_sign_input(enum mapi_jws_alg alg, struct evp_pkey_st *key,
                     const char *input, size_t input_len, uint8_t **out_sig,
                     size_t *out_len)
 {
+	return sign_input(alg, key, NULL, input, input_len, out_sig, out_len);
+}
+
+static enum mapi_err
+sign_input(enum mapi_jws_alg alg, EVP_PKEY *key, const EVP_MD_CTX *tmpl,
+           const char *input, size_t input_len, uint8_t **out_sig,
+           size_t *out_len)
+{
+	bool oom;
 	EVP_MD_CTX *ctx = NULL;
 	uint8_t *sig = NULL;
 	uint8_t *raw = NULL;
@@ -888,14 +939,13 @@ mapi_jwt_sign_input(enum mapi_jws_alg alg, struct evp_pkey_st *key,
 	if (!key_fits(alg, key)) {
 		goto out;
 	}
-	err = MAPI_ENOMEM;
-	ctx = EVP_MD_CTX_new();
+	ctx = digest_ctx(tmpl, key, true, &oom);
 	if (ctx == NULL) {
+		err = oom ? MAPI_ENOMEM : MAPI_ECRYPTO;
 		goto out;
 	}
 	err = MAPI_ECRYPTO;
-	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
-	    EVP_DigestSign(ctx, NULL, &sig_len, (const unsigned char *)input,
+	if (EVP_DigestSign(ctx, NULL, &sig_len, (const unsigned char *)input,
 	                   input_len) != 1) {
 		goto out;
 	}
@@ -956,6 +1006,14 @@ enum mapi_err
 mapi_jwt_sign(enum mapi_jws_alg alg, struct evp_pkey_st *key, const char *kid,
               const struct cJSON *claims, char **out_token)
 {
+	return mapi_jwt_sign_tmpl(alg, key, NULL, kid, claims, out_token);
+}
+
+enum mapi_err
+mapi_jwt_sign_tmpl(enum mapi_jws_alg alg, struct evp_pkey_st *key,
+                   const struct evp_md_ctx_st *tmpl, const char *kid,
+                   const struct cJSON *claims, char **out_token)
+{
 	cJSON *header = NULL;
 	char *header_json = NULL;
 	char *claims_json = NULL;
@@ -996,7 +1054,7 @@ mapi_jwt_sign(enum mapi_jws_alg alg, struct evp_pkey_st *key, const char *kid,
 	if (err != MAPI_OK) {
 		goto out;
 	}
-	err = mapi_jwt_sign_input(alg, key, sb.p, sb.len, &sig, &sig_len);
+	err = sign_input(alg, key, tmpl, sb.p, sb.len, &sig, &sig_len);
 	if (err != MAPI_OK) {
 		goto out;
 	}
@@ -1060,4 +1118,85 @@ out:
 	EVP_MAC_free(mac);
 	ERR_clear_error();
 	return err;
+}
+
+struct mapi_jwt_hmac {
+	EVP_MAC_CTX *ctx; /* initialised with the key; duplicated per tag */
+};
+
+enum mapi_err
+mapi_jwt_hmac_new(const uint8_t *key, size_t keylen,
+                  struct mapi_jwt_hmac **out)
+{
+	OSSL_PARAM params[2];
+	struct mapi_jwt_hmac *h = calloc(1, sizeof(*h));
+	EVP_MAC *mac = NULL;
+	enum mapi_err err = MAPI_ENOMEM;
+
+	if (h == NULL) {
+		goto out;
+	}
+	err = MAPI_ECRYPTO;
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	h->ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+	if (h->ctx == NULL) {
+		goto out;
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	                                             (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(h->ctx, key, keylen, params) != 1) {
+		goto out;
+	}
+	*out = h;
+	h = NULL;
+	err = MAPI_OK;
+out:
+	mapi_jwt_hmac_free(h);
+	EVP_MAC_free(mac);
+	ERR_clear_error();
+	return err;
+}
+
+enum mapi_err
+mapi_jwt_hmac_tag(const struct mapi_jwt_hmac *h, const void *const *parts,
+                  const size_t *lens, size_t n_parts,
+                  uint8_t out[MAPI_JWT_HMAC_LEN])
+{
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(h->ctx);
+	uint8_t tag[MAPI_JWT_HMAC_LEN];
+	size_t tag_len = 0;
+	enum mapi_err err = MAPI_ECRYPTO;
+	size_t i;
+
+	if (ctx == NULL) {
+		goto out;
+	}
+	for (i = 0; i < n_parts; i++) {
+		if (lens[i] > 0 &&
+		    EVP_MAC_update(ctx, parts[i], lens[i]) != 1) {
+			goto out;
+		}
+	}
+	if (EVP_MAC_final(ctx, tag, &tag_len, sizeof(tag)) != 1 ||
+	    tag_len != sizeof(tag)) {
+		goto out;
+	}
+	memcpy(out, tag, sizeof(tag));
+	err = MAPI_OK;
+out:
+	OPENSSL_cleanse(tag, sizeof(tag));
+	EVP_MAC_CTX_free(ctx);
+	ERR_clear_error();
+	return err;
+}
+
+void
+mapi_jwt_hmac_free(struct mapi_jwt_hmac *h)
+{
+	if (h == NULL) {
+		return;
+	}
+	EVP_MAC_CTX_free(h->ctx); /* HMAC's freectx cleanses the key */
+	free(h);
 }

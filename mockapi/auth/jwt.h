@@ -140,6 +140,19 @@ MAPI_NODISCARD enum mapi_err mapi_jwt_verify(const struct mapi_jwt *jwt,
                                              struct evp_pkey_st *key,
                                              enum mapi_jwt_reason *out_reason);
 
+struct evp_md_ctx_st; /* OpenSSL's EVP_MD_CTX */
+
+/*
+ * mapi_jwt_verify, copying tmpl (NULL: as mapi_jwt_verify) instead of
+ * initialising a context: tmpl must be a SHA-256 digest-verify context
+ * initialised with this same key (mapi_key_verify_ctx). tmpl is only read,
+ * so threads may share it.
+ */
+MAPI_NODISCARD enum mapi_err
+mapi_jwt_verify_tmpl(const struct mapi_jwt *jwt, struct evp_pkey_st *key,
+                     const struct evp_md_ctx_st *tmpl,
+                     enum mapi_jwt_reason *out_reason);
+
 /*
  * Checks the optional "exp", "nbf" and "iat" claims of claims (a JSON
  * object) at time now (Unix seconds) with leeway seconds (>= 0) either
@@ -184,6 +197,16 @@ MAPI_NODISCARD enum mapi_err
 mapi_jwt_sign(enum mapi_jws_alg alg, struct evp_pkey_st *key, const char *kid,
               const struct cJSON *claims, char **out_token);
 
+/*
+ * mapi_jwt_sign, copying tmpl (NULL: as mapi_jwt_sign): a SHA-256
+ * digest-sign context initialised with this same key (mapi_key_sign_ctx);
+ * only read, so threads may share it.
+ */
+MAPI_NODISCARD enum mapi_err
+mapi_jwt_sign_tmpl(enum mapi_jws_alg alg, struct evp_pkey_st *key,
+                   const struct evp_md_ctx_st *tmpl, const char *kid,
+                   const struct cJSON *claims, char **out_token);
+
 /* Size of an HMAC-SHA256 tag. */
 #define MAPI_JWT_HMAC_LEN 32
 
@@ -198,3 +221,22 @@ MAPI_NODISCARD enum mapi_err
 mapi_jwt_hmac_sha256(const uint8_t *key, size_t keylen,
                      const void *const *parts, const size_t *lens,
                      size_t n_parts, uint8_t out[MAPI_JWT_HMAC_LEN]);
+
+/*
+ * The same HMAC-SHA256 under a key set once: mapi_jwt_hmac_new() copies
+ * key (keylen bytes) into an initialised MAC context (MAPI_ECRYPTO,
+ * MAPI_ENOMEM); mapi_jwt_hmac_tag() duplicates that context per call, so
+ * it skips the per-call algorithm fetches and threads may share h. The
+ * tag equals mapi_jwt_hmac_sha256() with the same key and parts.
+ * mapi_jwt_hmac_free() accepts NULL and wipes the key.
+ */
+struct mapi_jwt_hmac;
+
+MAPI_NODISCARD enum mapi_err mapi_jwt_hmac_new(const uint8_t *key,
+                                               size_t keylen,
+                                               struct mapi_jwt_hmac **out);
+MAPI_NODISCARD enum mapi_err
+mapi_jwt_hmac_tag(const struct mapi_jwt_hmac *h, const void *const *parts,
+                  const size_t *lens, size_t n_parts,
+                  uint8_t out[MAPI_JWT_HMAC_LEN]);
+void mapi_jwt_hmac_free(struct mapi_jwt_hmac *h);

@@ -29,6 +29,8 @@ struct mapi_key {
 	bool priv;
 	char kid[MAPI_KEY_KID_LEN + 1];
 	char *jwk; /* compact JWK, computed once */
+	EVP_MD_CTX *verify_ctx; /* initialised once; copied per use */
+	EVP_MD_CTX *sign_ctx;   /* private keys only */
 };
 
 struct mapi_keyset {
@@ -223,6 +225,30 @@ classify(EVP_PKEY *pkey, struct mapi_diag *diag)
 }
 
 /* Wraps pkey (ownership moves in on success and on failure alike). */
+/* The per-key SHA-256 contexts; a failure leaves NULL (see keys.h). */
+static void
+make_templates(struct mapi_key *key)
+{
+	key->verify_ctx = EVP_MD_CTX_new();
+	if (key->verify_ctx != NULL &&
+	    EVP_DigestVerifyInit(key->verify_ctx, NULL, EVP_sha256(), NULL,
+	                         key->pkey) != 1) {
+		EVP_MD_CTX_free(key->verify_ctx);
+		key->verify_ctx = NULL;
+	}
+	if (!key->priv) {
+		return;
+	}
+	key->sign_ctx = EVP_MD_CTX_new();
+	if (key->sign_ctx != NULL &&
+	    EVP_DigestSignInit(key->sign_ctx, NULL, EVP_sha256(), NULL,
+	                       key->pkey) != 1) {
+		EVP_MD_CTX_free(key->sign_ctx);
+		key->sign_ctx = NULL;
+	}
+	ERR_clear_error();
+}
+
 static enum mapi_err
 key_wrap(EVP_PKEY *pkey, bool priv, struct mapi_key **out_key,
          struct mapi_diag *diag)
@@ -253,6 +279,7 @@ key_wrap(EVP_PKEY *pkey, bool priv, struct mapi_key **out_key,
 		mapi_diag_set(diag, "cannot derive the kid/JWK of the key");
 		goto out;
 	}
+	make_templates(key);
 	*out_key = key;
 	key = NULL;
 out:
@@ -334,6 +361,81 @@ decode_block(const char *name, const unsigned char *der, long len,
 }
 
 /*
+ * An RSA private key's arithmetic: n = p*q, e*d = 1 mod p-1 and mod q-1,
+ * dP = d mod p-1, dQ = d mod q-1, qInv*q = 1 mod p. That is RSA_check_key
+ * without its Miller-Rabin tests of p and q, which took ~25 ms at every
+ * start for a 2048-bit key (the key was written by us or by openssl; a
+ * corrupted or edited file fails the arithmetic). A key with more than
+ * two primes gets OpenSSL's full check.
+ */
+static bool
+pairwise_check(EVP_PKEY *pkey)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	bool ok = ctx != NULL && EVP_PKEY_pairwise_check(ctx) == 1;
+
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
+}
+
+static bool
+rsa_private_is_consistent(EVP_PKEY *pkey)
+{
+	static const char *const names[] = {
+		OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,
+		OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+		OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+		OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	BIGNUM *v[8] = { NULL };
+	BIGNUM *t = BN_new();
+	BIGNUM *pm1 = BN_new();
+	BIGNUM *qm1 = BN_new();
+	BIGNUM *extra = NULL;
+	BN_CTX *bc = BN_CTX_new();
+	bool ok = false;
+	bool multi = false;
+	size_t i;
+
+	if (t == NULL || pm1 == NULL || qm1 == NULL || bc == NULL) {
+		goto out;
+	}
+	if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_FACTOR3, &extra) ==
+	    1) {
+		multi = true;
+		goto out;
+	}
+	for (i = 0; i < 8; i++) {
+		if (EVP_PKEY_get_bn_param(pkey, names[i], &v[i]) != 1) {
+			goto out;
+		}
+	}
+	/* v: 0 n, 1 e, 2 d, 3 p, 4 q, 5 dP, 6 dQ, 7 qInv */
+	if (BN_is_one(v[3]) || BN_is_one(v[4]) || BN_is_zero(v[3]) ||
+	    BN_is_zero(v[4]) || !BN_mul(t, v[3], v[4], bc) ||
+	    BN_cmp(t, v[0]) != 0 || !BN_sub(pm1, v[3], BN_value_one()) ||
+	    !BN_sub(qm1, v[4], BN_value_one())) {
+		goto out;
+	}
+	ok = BN_mod_mul(t, v[1], v[2], pm1, bc) && BN_is_one(t) &&
+	     BN_mod_mul(t, v[1], v[2], qm1, bc) && BN_is_one(t) &&
+	     BN_nnmod(t, v[2], pm1, bc) && BN_cmp(t, v[5]) == 0 &&
+	     BN_nnmod(t, v[2], qm1, bc) && BN_cmp(t, v[6]) == 0 &&
+	     BN_mod_mul(t, v[7], v[4], v[3], bc) && BN_is_one(t);
+out:
+	for (i = 0; i < 8; i++) {
+		BN_clear_free(v[i]);
+	}
+	BN_clear_free(t);
+	BN_clear_free(pm1);
+	BN_clear_free(qm1);
+	BN_clear_free(extra);
+	BN_CTX_free(bc);
+	ERR_clear_error();
+	return multi ? pairwise_check(pkey) : ok;
+}
+
+/*
  * A private key must be internally consistent (a corrupted file, say); an
  * EC public key must be a point on its curve. An RSA public key is not
  * checked: OpenSSL's SP 800-56B public check runs Miller-Rabin with random
@@ -348,8 +450,8 @@ pkey_is_consistent(EVP_PKEY *pkey, bool priv)
 	EVP_PKEY_CTX *ctx;
 	bool ok;
 
-	if (!priv && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
-		return true;
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
+		return !priv || rsa_private_is_consistent(pkey);
 	}
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	if (ctx == NULL) {
@@ -536,6 +638,8 @@ mapi_key_unref(struct mapi_key *key)
 	    1) {
 		return;
 	}
+	EVP_MD_CTX_free(key->verify_ctx);
+	EVP_MD_CTX_free(key->sign_ctx);
 	EVP_PKEY_free(key->pkey); /* clears private material itself */
 	free(key->jwk);
 	free(key);
@@ -557,6 +661,18 @@ bool
 mapi_key_is_private(const struct mapi_key *key)
 {
 	return key->priv;
+}
+
+const struct evp_md_ctx_st *
+mapi_key_verify_ctx(const struct mapi_key *key)
+{
+	return key->verify_ctx;
+}
+
+const struct evp_md_ctx_st *
+mapi_key_sign_ctx(const struct mapi_key *key)
+{
+	return key->sign_ctx;
 }
 
 struct evp_pkey_st *

@@ -125,6 +125,19 @@ bool mapi_key_is_private(const struct mapi_key *key);
  */
 struct evp_pkey_st *mapi_key_pkey(const struct mapi_key *key);
 
+struct evp_md_ctx_st; /* OpenSSL's EVP_MD_CTX */
+
+/*
+ * A SHA-256 digest-verify (or, for a private key, digest-sign) context
+ * initialised once with this key, borrowed like mapi_key_pkey(). Never use
+ * it directly: copy it per operation (auth/jwt does, EVP_MD_CTX_copy_ex),
+ * which skips OpenSSL's per-init algorithm fetches and their locks. NULL
+ * when OpenSSL could not make it (or a public key's sign context): the
+ * caller then initialises a context itself.
+ */
+const struct evp_md_ctx_st *mapi_key_verify_ctx(const struct mapi_key *key);
+const struct evp_md_ctx_st *mapi_key_sign_ctx(const struct mapi_key *key);
+
 /*
  * This key's JWK, compact, members in kube-apiserver's order (see
  * mapi_keyset_jwks); borrowed, NUL-terminated.

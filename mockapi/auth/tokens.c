@@ -871,8 +871,9 @@ sign_active(const struct mapi_tokens *t, const cJSON *claims, char **token,
 	if (key == NULL) {
 		return MAPI_EUNAVAILABLE;
 	}
-	err = mapi_jwt_sign(mapi_key_alg(key), mapi_key_pkey(key),
-	                    mapi_key_kid(key), claims, token);
+	err = mapi_jwt_sign_tmpl(mapi_key_alg(key), mapi_key_pkey(key),
+	                         mapi_key_sign_ctx(key), mapi_key_kid(key),
+	                         claims, token);
 	if (err == MAPI_OK && kid_out != NULL) {
 		(void)snprintf(kid_out, kid_len, "%s", mapi_key_kid(key));
 	}
@@ -1709,7 +1710,8 @@ verify(struct vstate *v, const struct mapi_jwt *jwt, bool *ok)
 		goto out;
 	}
 	for (i = 0; i < n && !*ok; i++) {
-		err = mapi_jwt_verify(jwt, mapi_key_pkey(keys[i]), &why);
+		err = mapi_jwt_verify_tmpl(jwt, mapi_key_pkey(keys[i]),
+		                           mapi_key_verify_ctx(keys[i]), &why);
 		if (err == MAPI_OK) {
 			*ok = true;
 		} else if (err != MAPI_EINVAL) {

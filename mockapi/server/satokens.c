@@ -36,7 +36,7 @@ struct mapi_satokens {
 	uint64_t seed;
 	uint64_t rng_state;
 	/* success cache */
-	uint8_t hmac_key[32];
+	struct mapi_jwt_hmac *hmac; /* keyed once with 32 random bytes */
 	pthread_mutex_t cache_lock;
 	struct cache_entry *cache; /* MAPI_SATOKENS_CACHE_SLOTS */
 	struct mapi_events *events; /* borrowed; NULL = no events */
@@ -290,11 +290,22 @@ mapi_satokens_new(const struct mapi_satokens_config *cfg,
 	if (s->cache == NULL) {
 		goto out;
 	}
-	if (getrandom(s->hmac_key, sizeof(s->hmac_key), 0) !=
-	    (ssize_t)sizeof(s->hmac_key)) {
-		mapi_diag_set(diag, "getrandom: %s", strerror(errno));
-		err = MAPI_EIO;
-		goto out;
+	{
+		uint8_t hk[32];
+
+		if (getrandom(hk, sizeof(hk), 0) != (ssize_t)sizeof(hk)) {
+			mapi_diag_set(diag, "getrandom: %s", strerror(errno));
+			err = MAPI_EIO;
+			goto out;
+		}
+		err = mapi_jwt_hmac_new(hk, sizeof(hk), &s->hmac);
+		memset(hk, 0, sizeof(hk));
+		if (err != MAPI_OK) {
+			mapi_diag_set(diag, "cannot make the cache key: %s",
+			              mapi_err_name(err));
+			goto out;
+		}
+		err = MAPI_ENOMEM;
 	}
 	if (cfg->api_audiences != NULL && *cfg->api_audiences != '\0') {
 		err = split_list(cfg->api_audiences, &auds);
@@ -359,7 +370,7 @@ mapi_satokens_free(struct mapi_satokens *s)
 	mapi_tokens_free(s->tokens);
 	(void)pthread_mutex_destroy(&s->rng_lock);
 	(void)pthread_mutex_destroy(&s->cache_lock);
-	memset(s->hmac_key, 0, sizeof(s->hmac_key));
+	mapi_jwt_hmac_free(s->hmac);
 	free(s);
 }
 
@@ -462,8 +473,7 @@ cache_key(const struct mapi_satokens *s, const char *token, size_t len,
 	}
 	parts[k] = token;
 	lens[k++] = len;
-	return mapi_jwt_hmac_sha256(s->hmac_key, sizeof(s->hmac_key), parts,
-	                            lens, k, key);
+	return mapi_jwt_hmac_tag(s->hmac, parts, lens, k, key);
 }
 
 static size_t

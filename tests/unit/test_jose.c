@@ -118,6 +118,7 @@ static const struct {
 	{ "dot", "Zm9v.Yg" },
 	{ "non-ascii", "Zm9v\xc3\xa9" },
 	{ "percent", "Zm9%" },
+	{ "high byte in a whole quad", "Zm\x80vYmFy" },
 };
 
 static void

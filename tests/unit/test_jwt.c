@@ -21,6 +21,7 @@
 #include "auth/jose.h"
 #include "auth/jwt.h"
 #include "auth/jwt_int.h"
+#include "auth/keys.h"
 #include "th.h"
 
 #define BOTH (MAPI_JWS_RS256 | MAPI_JWS_ES256)
@@ -1256,6 +1257,10 @@ static const struct {
 	{ 1749207355, "1749207355" },
 	{ 31536000, "31536000" },
 	{ 9007199254740992.0, "9007199254740992" },
+	{ 9007199254740991.0, "9007199254740991" },
+	{ -9007199254740991.0, "-9007199254740991" },
+	{ 9007199254740994.0, "9007199254740994" },
+	{ -4102444800.0, "-4102444800" },
 	{ 1e20, "100000000000000000000" },
 	{ 1e21, "1e+21" },
 	{ 1.5e300, "1.5e+300" },
@@ -1270,6 +1275,79 @@ static const struct {
 	{ 1.25e-12, "1.25e-12" },
 	{ 3.141592653589793, "3.141592653589793" },
 };
+
+/*
+ * The per-key contexts (mapi_key_sign_ctx / mapi_key_verify_ctx) give the
+ * same results as a fresh init: a token signed through the template
+ * verifies with and without it, any number of times (the template is
+ * copied, never consumed), and a changed byte is a bad signature.
+ */
+static void
+test_jwt_templates_sign_and_verify_like_fresh_contexts(void **state)
+{
+	static const enum mapi_key_type types[] = { MAPI_KEY_RSA2048,
+		                                    MAPI_KEY_P256 };
+	size_t i;
+	int round;
+
+	(void)state;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct mapi_key *key = NULL;
+		cJSON *claims = cJSON_CreateObject();
+		char *token = NULL;
+		struct mapi_jwt *jwt = NULL;
+		enum mapi_jwt_reason why = MAPI_JWT_OK;
+		char *bad;
+		size_t n;
+
+		assert_int_equal(mapi_key_generate(types[i], &key), MAPI_OK);
+		assert_non_null(mapi_key_sign_ctx(key));
+		assert_non_null(mapi_key_verify_ctx(key));
+		assert_non_null(cJSON_AddNumberToObject(claims, "exp", 4e9));
+		for (round = 0; round < 3; round++) {
+			assert_int_equal(
+				mapi_jwt_sign_tmpl(mapi_key_alg(key),
+			                           mapi_key_pkey(key),
+			                           mapi_key_sign_ctx(key), "k",
+			                           claims, &token),
+				MAPI_OK);
+			assert_int_equal(mapi_jwt_parse(token, strlen(token),
+			                                &policy_both, &jwt,
+			                                &why),
+			                 MAPI_OK);
+			assert_int_equal(mapi_jwt_verify_tmpl(
+						 jwt, mapi_key_pkey(key),
+						 mapi_key_verify_ctx(key), &why),
+			                 MAPI_OK);
+			assert_int_equal(mapi_jwt_verify(jwt, mapi_key_pkey(key),
+			                                 &why),
+			                 MAPI_OK);
+			mapi_jwt_free(jwt);
+			jwt = NULL;
+			/* One signature bit flipped (not the last char,
+			 * whose low bits may be padding). */
+			bad = strdup(token);
+			assert_non_null(bad);
+			n = strlen(bad);
+			bad[n - 3] = bad[n - 3] == 'A' ? 'B' : 'A';
+			assert_int_equal(mapi_jwt_parse(bad, n, &policy_both,
+			                                &jwt, &why),
+			                 MAPI_OK);
+			assert_int_equal(mapi_jwt_verify_tmpl(
+						 jwt, mapi_key_pkey(key),
+						 mapi_key_verify_ctx(key), &why),
+			                 MAPI_EINVAL);
+			assert_int_equal(why, MAPI_JWT_BAD_SIGNATURE);
+			mapi_jwt_free(jwt);
+			jwt = NULL;
+			free(bad);
+			free(token);
+			token = NULL;
+		}
+		cJSON_Delete(claims);
+		mapi_key_unref(key);
+	}
+}
 
 /* Numbers as Go's encoding/json prints a float64. */
 static void
@@ -1603,6 +1681,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_jwt_serialize_kubernetes_layout),
 		cmocka_unit_test(test_jwt_serialize_sorts_bytewise_every_level),
 		cmocka_unit_test(test_jwt_serialize_numbers_like_go),
+		cmocka_unit_test(
+			test_jwt_templates_sign_and_verify_like_fresh_contexts),
 		cmocka_unit_test(test_jwt_serialize_escapes_like_go),
 		cmocka_unit_test(test_jwt_serialize_refuses_duplicates),
 		cmocka_unit_test(test_jwt_openssl_cli_verifies_our_tokens),

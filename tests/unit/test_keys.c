@@ -418,6 +418,104 @@ test_keys_parse_rejects_bad_input_with_a_reason(void **state)
 	}
 }
 
+/*
+ * Rewrites the PKCS#1 fixture with one component changed: argv 1 in, 2 out,
+ * 3 which (1 n .. 8 qInv), 4 how ("add2": +2; "swap": with the next one; "none").
+ */
+static const char tamper_py[] =
+	"import base64, sys\n"
+	"t = open(sys.argv[1]).read().split('-----')[2]\n"
+	"der = base64.b64decode(''.join(t.split()))\n"
+	"def tlv(b, i):\n"
+	"    tag, n = b[i], b[i + 1]; i += 2\n"
+	"    if n & 0x80:\n"
+	"        k = n & 0x7f; n = int.from_bytes(b[i:i + k], 'big'); i += k\n"
+	"    return tag, b[i:i + n], i + n\n"
+	"_, body, _ = tlv(der, 0)\n"
+	"v, i = [], 0\n"
+	"while i < len(body):\n"
+	"    _, x, i = tlv(body, i); v.append(int.from_bytes(x, 'big'))\n"
+	"k = int(sys.argv[3])\n"
+	"if sys.argv[4] == 'add2': v[k] += 2\n"
+	"elif sys.argv[4] == 'swap': v[k], v[k + 1] = v[k + 1], v[k]\n"
+	"def enc(tag, b):\n"
+	"    n = len(b)\n"
+	"    if n < 128: return bytes([tag, n]) + b\n"
+	"    l = n.to_bytes((n.bit_length() + 7) // 8, 'big')\n"
+	"    return bytes([tag, 0x80 | len(l)]) + l + b\n"
+	"def integer(x):\n"
+	"    b = x.to_bytes(x.bit_length() // 8 + 1, 'big')\n"
+	"    return enc(2, b)\n"
+	"out = enc(0x30, b''.join(integer(x) for x in v))\n"
+	"b = base64.b64encode(out).decode()\n"
+	"open(sys.argv[2], 'w').write('-----BEGIN RSA PRIVATE KEY-----\\n' +\n"
+	"    '\\n'.join(b[j:j + 64] for j in range(0, len(b), 64)) +\n"
+	"    '\\n-----END RSA PRIVATE KEY-----\\n')\n";
+
+/*
+ * A private RSA key whose components disagree is refused (the check is
+ * arithmetic, not OpenSSL's slow primality test); the same rewrite with
+ * nothing changed still loads.
+ */
+static void
+test_keys_parse_rejects_inconsistent_rsa_private_key(void **state)
+{
+	static const struct {
+		int which;
+		const char *how;
+	} cases[] = {
+		{ 3, "add2" }, /* d */
+		{ 4, "swap" }, /* p <-> q: qInv no longer matches */
+		{ 6, "add2" }, /* dP */
+		{ 7, "add2" }, /* dQ */
+		{ 8, "add2" }, /* qInv */
+		{ 1, "add2" }, /* n */
+	};
+	struct fixture *f = *state;
+	char *py = tmp_path(f, "tamper.py");
+	char *fx = th_fixture_path("keys/rsa-2048.pkcs1.pem");
+	char *bad = tmp_path(f, "bad.pem");
+	size_t i;
+
+	th_write_file(py, tamper_py, sizeof(tamper_py) - 1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mapi_diag diag = { 0 };
+		struct mapi_key *key = NULL;
+		char cmd[1024];
+		enum mapi_err err;
+
+		(void)snprintf(cmd, sizeof(cmd),
+		               "/usr/bin/python3 '%s' '%s' '%s' %d %s", py, fx,
+		               bad, cases[i].which, cases[i].how);
+		free(run_ok(cmd));
+		err = mapi_key_load_file(bad, &key, &diag);
+		if (err != MAPI_EINVAL ||
+		    strstr(diag.msg, "consistency check") == NULL) {
+			fail_msg("component %d %s: %s \"%s\"", cases[i].which,
+			         cases[i].how, mapi_err_name(err), diag.msg);
+		}
+		assert_null(key);
+	}
+	/* Control: the same rewrite with nothing changed loads. */
+	{
+		struct mapi_diag diag = { 0 };
+		struct mapi_key *key = NULL;
+		char cmd[1024];
+
+		(void)snprintf(cmd, sizeof(cmd),
+		               "/usr/bin/python3 '%s' '%s' '%s' 0 none", py, fx,
+		               bad);
+		free(run_ok(cmd));
+		assert_int_equal(mapi_key_load_file(bad, &key, &diag),
+		                 MAPI_OK);
+		assert_true(mapi_key_is_private(key));
+		mapi_key_unref(key);
+	}
+	free(py);
+	free(fx);
+	free(bad);
+}
+
 static void
 test_keys_parse_accepts_ec_parameters_block_before_key(void **state)
 {
@@ -1022,6 +1120,7 @@ main(int argc, char **argv)
 		T(test_keys_parse_fixture_forms_share_kids_per_key_pair),
 		T(test_keys_kid_matches_openssl_cli_pipeline),
 		T(test_keys_parse_rejects_bad_input_with_a_reason),
+		T(test_keys_parse_rejects_inconsistent_rsa_private_key),
 		T(test_keys_parse_accepts_ec_parameters_block_before_key),
 		T(test_keys_parse_rejects_oversized_pem),
 		T(test_keys_load_file_reports_missing_file),

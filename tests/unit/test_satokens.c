@@ -247,12 +247,25 @@ test_satokens_hmac_matches_rfc4231(void **state)
 	const void *parts[] = { "what do ya ", "want for nothing?" };
 	size_t lens[] = { 11, 17 };
 	uint8_t out[MAPI_JWT_HMAC_LEN];
+	struct mapi_jwt_hmac *h = NULL;
+	int i;
 
 	(void)state;
 	assert_int_equal(mapi_jwt_hmac_sha256((const uint8_t *)"Jefe", 4, parts,
 	                                      lens, 2, out),
 	                 MAPI_OK);
 	assert_memory_equal(out, want, sizeof(want));
+	/* The pre-keyed form (the cache's): the same tag, every time. */
+	assert_int_equal(mapi_jwt_hmac_new((const uint8_t *)"Jefe", 4, &h),
+	                 MAPI_OK);
+	for (i = 0; i < 3; i++) {
+		memset(out, 0, sizeof(out));
+		assert_int_equal(mapi_jwt_hmac_tag(h, parts, lens, 2, out),
+		                 MAPI_OK);
+		assert_memory_equal(out, want, sizeof(want));
+	}
+	mapi_jwt_hmac_free(h);
+	mapi_jwt_hmac_free(NULL);
 }
 
 int
