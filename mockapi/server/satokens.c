@@ -305,7 +305,6 @@ mapi_satokens_new(const struct mapi_satokens_config *cfg,
 			              mapi_err_name(err));
 			goto out;
 		}
-		err = MAPI_ENOMEM;
 	}
 	if (cfg->api_audiences != NULL && *cfg->api_audiences != '\0') {
 		err = split_list(cfg->api_audiences, &auds);
