@@ -25,6 +25,7 @@
 #include "auth/keys.h"
 #include "auth/pki.h"
 #include "auth/tokens.h"
+#include "fileio.h"
 #include "server/config.h"
 #include "server/harness.h"
 #include "server/http.h"
@@ -418,97 +419,21 @@ read_state_file(const struct mapi_server *s, const char *name, char **out,
                 struct mapi_diag *diag)
 {
 	char path[PATH_MAX + 32];
-	struct stat st;
-	char *buf = NULL;
 	size_t len = 0;
-	ssize_t n;
-	int fd;
+	enum mapi_err err;
 
 	(void)snprintf(path, sizeof(path), "%s/%s", s->state_dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		mapi_diag_set(diag, "cannot read %s: %s", path,
-		              strerror(errno));
-		return MAPI_EIO;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > (off_t)STATE_FILE_MAX) {
-		mapi_diag_set(diag,
-		              "cannot read %s: not a regular file of at "
-		              "most 1 MiB",
-		              path);
-		(void)close(fd);
-		return MAPI_EIO;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		(void)close(fd);
-		return MAPI_ENOMEM;
-	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			mapi_diag_set(diag, "cannot read %s: %s", path,
-			              n < 0 ? strerror(errno) : "short read");
-			free(buf);
-			(void)close(fd);
-			return MAPI_EIO;
-		}
-		len += (size_t)n;
-	}
-	(void)close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	return MAPI_OK;
+	err = mapi_file_read(path, STATE_FILE_MAX, out, &len, diag);
+	/* Every unusable state file is an I/O error for the caller (exit 2). */
+	return err == MAPI_OK || err == MAPI_ENOMEM ? err : MAPI_EIO;
 }
 
-/* Writes data to dir/name via a temp file, fsync and rename. */
+/* Writes data to path via a temp file, fsync and rename (fileio). */
 static enum mapi_err
 write_atomic(const char *path, const char *data, size_t len, mode_t mode,
              struct mapi_diag *diag)
 {
-	char tmp[PATH_MAX + 16];
-	size_t off = 0;
-	ssize_t n;
-	int fd;
-
-	(void)snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		mapi_diag_set(diag, "cannot write %s: %s", tmp,
-		              strerror(errno));
-		return MAPI_EIO;
-	}
-	while (off < len) {
-		n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			mapi_diag_set(diag, "cannot write %s: %s", tmp,
-			              strerror(errno));
-			(void)close(fd);
-			(void)unlink(tmp);
-			return MAPI_EIO;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		mapi_diag_set(diag, "cannot write %s: %s", tmp,
-		              strerror(errno));
-		(void)unlink(tmp);
-		return MAPI_EIO;
-	}
-	if (rename(tmp, path) != 0) {
-		mapi_diag_set(diag, "cannot rename %s: %s", tmp,
-		              strerror(errno));
-		(void)unlink(tmp);
-		return MAPI_EIO;
-	}
-	return MAPI_OK;
+	return mapi_file_write_atomic(path, data, len, mode, diag);
 }
 
 static enum mapi_err
