@@ -41,7 +41,7 @@
 #include "state/store.h"
 
 /* State files are small; anything bigger is not ours. */
-#define STATE_FILE_MAX (1024 * 1024)
+#define STATE_FILE_MAX ((size_t)1024 * 1024)
 
 struct mapi_server {
 	struct mapi_config cfg;
