@@ -35,68 +35,10 @@ struct fixture {
 	CURL *curl;
 };
 
-struct reply {
-	long code;
-	char *body;
-	size_t len;
-	char headers[8192];
-	size_t hlen;
-	long num_connects;
-};
-
-static size_t
-on_body(char *p, size_t size, size_t n, void *ud)
-{
-	struct reply *r = ud;
-	size_t len = size * n;
-	char *b = realloc(r->body, r->len + len + 1);
-
-	if (b == NULL) {
-		return 0;
-	}
-	memcpy(b + r->len, p, len);
-	r->body = b;
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
-}
-
-static size_t
-on_header(char *p, size_t size, size_t n, void *ud)
-{
-	struct reply *r = ud;
-	size_t len = size * n;
-
-	if (r->hlen + len < sizeof(r->headers)) {
-		memcpy(r->headers + r->hlen, p, len);
-		r->hlen += len;
-		r->headers[r->hlen] = '\0';
-	}
-	return len;
-}
-
-static bool
-has_header(const struct reply *r, const char *name)
-{
-	const char *p = r->headers;
-	size_t n = strlen(name);
-
-	while (p != NULL && *p != '\0') {
-		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-			return true;
-		}
-		p = strchr(p, '\n');
-		if (p != NULL) {
-			p++;
-		}
-	}
-	return false;
-}
-
 /* One request on f->curl (kept across calls: keep-alive). */
 static void
 request(struct fixture *f, const char *method, const char *path,
-        const char *token, const char *body, size_t len, struct reply *out)
+        const char *token, const char *body, size_t len, struct th_reply *out)
 {
 	struct curl_slist *h = NULL;
 	char url[256];
@@ -112,9 +54,9 @@ request(struct fixture *f, const char *method, const char *path,
 	curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(f->curl, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(f->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(f->curl, CURLOPT_WRITEFUNCTION, th_reply_on_body);
 	curl_easy_setopt(f->curl, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, th_reply_on_header);
 	curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, out);
 	curl_easy_setopt(f->curl, CURLOPT_CUSTOMREQUEST, method);
 	if (token != NULL) {
@@ -210,7 +152,7 @@ static void
 test_server_version_over_verified_tls(void **state)
 {
 	struct fixture *f = *state;
-	struct reply r;
+	struct th_reply r;
 
 	request(f, "GET", "/version?timeout=32s", NULL, NULL, 0, &r);
 	assert_int_equal(r.code, 200);
@@ -226,7 +168,7 @@ test_server_health_endpoints_say_ok(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const paths[] = { "/healthz", "/livez", "/readyz" };
-	struct reply r;
+	struct th_reply r;
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
@@ -253,7 +195,7 @@ static void
 test_server_admin_token_is_allowed(void **state)
 {
 	struct fixture *f = *state;
-	struct reply r;
+	struct th_reply r;
 
 	/* system:masters through RBAC: the default cluster's pods. */
 	request(f, "GET", "/api/v1/pods", f->token, NULL, 0, &r);
@@ -271,13 +213,13 @@ static void
 test_server_bad_token_gets_exact_401(void **state)
 {
 	struct fixture *f = *state;
-	struct reply r;
+	struct th_reply r;
 
 	request(f, "GET", "/version", "not-a-token", NULL, 0, &r);
 	assert_int_equal(r.code, 401);
 	assert_string_equal(r.body, STATUS_401);
-	assert_false(has_header(&r, "WWW-Authenticate"));
-	assert_true(has_header(&r, "Content-Type"));
+	assert_false(th_reply_has_header(&r, "WWW-Authenticate"));
+	assert_true(th_reply_has_header(&r, "Content-Type"));
 	free(r.body);
 }
 
@@ -285,7 +227,7 @@ static void
 test_server_anonymous_reads_version_but_not_pods(void **state)
 {
 	struct fixture *f = *state;
-	struct reply r;
+	struct th_reply r;
 
 	request(f, "GET", "/version", NULL, NULL, 0, &r);
 	assert_int_equal(r.code, 200);
@@ -312,7 +254,7 @@ static void
 test_server_keeps_the_connection_alive(void **state)
 {
 	struct fixture *f = *state;
-	struct reply r;
+	struct th_reply r;
 
 	request(f, "GET", "/version", f->token, NULL, 0, &r);
 	assert_int_equal(r.code, 200);
@@ -321,7 +263,7 @@ test_server_keeps_the_connection_alive(void **state)
 	request(f, "GET", "/healthz", f->token, NULL, 0, &r);
 	assert_int_equal(r.code, 200);
 	assert_int_equal(r.num_connects, 0); /* reused */
-	assert_false(has_header(&r, "Connection"));
+	assert_false(th_reply_has_header(&r, "Connection"));
 	free(r.body);
 	/* Error responses keep it too. */
 	request(f, "GET", "/nope", f->token, NULL, 0, &r);
@@ -336,7 +278,7 @@ test_server_body_over_3mib_is_413(void **state)
 	struct fixture *f = *state;
 	size_t n = MAPI_HTTP_MAX_BODY + 1;
 	char *big = malloc(n);
-	struct reply r;
+	struct th_reply r;
 
 	assert_non_null(big);
 	memset(big, 'a', n);
@@ -367,7 +309,7 @@ static void
 test_server_unknown_path_is_plain_404(void **state)
 {
 	struct fixture *f = *state;
-	struct reply r;
+	struct th_reply r;
 
 	request(f, "GET", "/no/such/thing", f->token, NULL, 0, &r);
 	assert_int_equal(r.code, 404);
@@ -464,7 +406,7 @@ static void
 test_server_without_anonymous_auth_is_401(void **state)
 {
 	struct fixture *f = *state;
-	struct reply r;
+	struct th_reply r;
 
 	request(f, "GET", "/version", NULL, NULL, 0, &r);
 	assert_int_equal(r.code, 401);

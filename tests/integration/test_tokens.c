@@ -46,48 +46,9 @@ struct fixture {
 	CURL *curl;
 };
 
-struct reply {
-	long code;
-	char *body;
-	size_t len;
-	char headers[8192];
-	size_t hlen;
-};
-
-static size_t
-on_body(char *p, size_t size, size_t n, void *ud)
-{
-	struct reply *r = ud;
-	size_t len = size * n;
-	char *b = realloc(r->body, r->len + len + 1);
-
-	if (b == NULL) {
-		return 0;
-	}
-	memcpy(b + r->len, p, len);
-	r->body = b;
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
-}
-
-static size_t
-on_header(char *p, size_t size, size_t n, void *ud)
-{
-	struct reply *r = ud;
-	size_t len = size * n;
-
-	if (r->hlen + len < sizeof(r->headers)) {
-		memcpy(r->headers + r->hlen, p, len);
-		r->hlen += len;
-		r->headers[r->hlen] = '\0';
-	}
-	return len;
-}
-
 static void
 request(struct fixture *f, const char *method, const char *path,
-        const char *token, const char *body, struct reply *out)
+        const char *token, const char *body, struct th_reply *out)
 {
 	struct curl_slist *h = NULL;
 	char url[512];
@@ -101,9 +62,9 @@ request(struct fixture *f, const char *method, const char *path,
 	curl_easy_setopt(f->curl, CURLOPT_URL, url);
 	curl_easy_setopt(f->curl, CURLOPT_CAINFO, f->ca);
 	curl_easy_setopt(f->curl, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(f->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(f->curl, CURLOPT_WRITEFUNCTION, th_reply_on_body);
 	curl_easy_setopt(f->curl, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, th_reply_on_header);
 	curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, out);
 	curl_easy_setopt(f->curl, CURLOPT_CUSTOMREQUEST, method);
 	if (token != NULL) {
@@ -138,7 +99,7 @@ static char *
 post(struct fixture *f, const char *path, const char *token, const char *body,
      long want)
 {
-	struct reply r;
+	struct th_reply r;
 
 	request(f, "POST", path, token, body, &r);
 	if (r.code != want) {
@@ -151,7 +112,7 @@ post(struct fixture *f, const char *path, const char *token, const char *body,
 static void
 del(struct fixture *f, const char *path)
 {
-	struct reply r;
+	struct th_reply r;
 
 	request(f, "DELETE", path, f->admin, NULL, &r);
 	assert_int_equal(r.code, 200);
@@ -262,7 +223,7 @@ assert_review_error(struct fixture *f, const char *token, const char *want)
 static char *
 uid_of(struct fixture *f, const char *path)
 {
-	struct reply r;
+	struct th_reply r;
 	char *uid;
 
 	request(f, "GET", path, f->admin, NULL, &r);
@@ -585,7 +546,7 @@ static void
 test_tokens_request_shortens_to_max_with_warning(void **state)
 {
 	struct fixture *f = *state;
-	struct reply r;
+	struct th_reply r;
 
 	request(f, "POST", PROD SA "/token", f->admin,
 	        "{\"spec\":{\"expirationSeconds\":7200}}", &r);
@@ -608,7 +569,7 @@ test_tokens_sa_token_authenticates_requests(void **state)
 	struct fixture *f = *state;
 	char *uid = make_sa(f, "default", "fresh");
 	char *tok = issue(f, "default", "fresh", "{}");
-	struct reply r;
+	struct th_reply r;
 
 	/* Authenticated (403, not 401), with the exact message. */
 	request(f, "GET", "/api/v1/namespaces/default/pods", tok, NULL, &r);
@@ -898,7 +859,7 @@ test_tokens_success_is_cached_ten_seconds_on_the_mock_clock(void **state)
 	char *tok = issue(f, "production", SA,
 	                  "{\"boundObjectRef\":{\"kind\":\"Pod\","
 	                  "\"apiVersion\":\"v1\",\"name\":\"p-cache\"}}");
-	struct reply r;
+	struct th_reply r;
 
 	/* A request authenticates it and fills the cache... */
 	request(f, "GET", "/api/v1/namespaces/default/pods", tok, NULL, &r);
@@ -1050,7 +1011,7 @@ test_tokens_oidc_discovery_is_public(void **state)
 	struct fixture *f = *state;
 	char want[512];
 	char *jwks = NULL;
-	struct reply r;
+	struct th_reply r;
 
 	request(f, "GET", "/.well-known/openid-configuration", NULL, NULL, &r);
 	assert_int_equal(r.code, 200);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,4 +161,63 @@ th_make_test_pki(const char *dir)
 	if (rc != 0) {
 		fail_msg("make-test-pki.sh failed (%d)", rc);
 	}
+}
+
+size_t
+th_reply_on_body(char *p, size_t size, size_t n, void *reply)
+{
+	struct th_reply *r = reply;
+	size_t len = size * n;
+	char *b = realloc(r->body, r->len + len + 1);
+
+	if (b == NULL) {
+		return 0;
+	}
+	memcpy(b + r->len, p, len);
+	r->body = b;
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+size_t
+th_reply_on_header(char *p, size_t size, size_t n, void *reply)
+{
+	struct th_reply *r = reply;
+	size_t len = size * n;
+
+	if (r->hlen + len < sizeof(r->headers)) {
+		memcpy(r->headers + r->hlen, p, len);
+		r->hlen += len;
+		r->headers[r->hlen] = '\0';
+	}
+	return len;
+}
+
+bool
+th_reply_has_header(const struct th_reply *r, const char *name)
+{
+	const char *p = r->headers;
+	size_t n = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			return true;
+		}
+		p = strchr(p, '\n');
+		if (p != NULL) {
+			p++;
+		}
+	}
+	return false;
+}
+
+void
+th_reply_fini(struct th_reply *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	free(r->body);
+	memset(r, 0, sizeof(*r));
 }

@@ -8,6 +8,7 @@
  * Errors: helpers that cannot continue fail the current cmocka test.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -41,6 +42,29 @@ int th_run(const char *cmd, char **out_stdout);
  * Fails the test on error.
  */
 void th_make_test_pki(const char *dir);
+
+/*
+ * One HTTP reply collected by libcurl through th_reply_on_body and
+ * th_reply_on_header (CURLOPT_WRITEFUNCTION / CURLOPT_HEADERFUNCTION with
+ * the reply as their data). Start zeroed; free with th_reply_fini().
+ */
+struct th_reply {
+	long code;
+	char *body; /* NUL-terminated, malloc'd */
+	size_t len;
+	char headers[8192]; /* raw header lines, truncated if longer */
+	size_t hlen;
+	long num_connects; /* CURLINFO_NUM_CONNECTS, when the test reads it */
+};
+
+size_t th_reply_on_body(char *p, size_t size, size_t n, void *reply);
+size_t th_reply_on_header(char *p, size_t size, size_t n, void *reply);
+
+/* True when the reply has a header line "<name>:" (case-insensitive). */
+bool th_reply_has_header(const struct th_reply *r, const char *name);
+
+/* Frees the body and zeroes the reply. Accepts NULL. */
+void th_reply_fini(struct th_reply *r);
 
 /* Runs a cmocka group, honouring argv[1] as a test-name filter. */
 #define TH_MAIN(name, tests)                                                 \
