@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +23,29 @@
 /* TLS 1.2 minimum, as kube-apiserver's default (--tls-min-version). */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
-struct mapi_http {
+/* One serving thread: an MHD daemon with one internal polling thread. */
+struct worker {
 	struct MHD_Daemon *daemon;
+	atomic_uint conns; /* handed over and not yet closed */
+};
+
+struct mapi_http {
+	/*
+	 * The listen socket is ours, not MHD's: one acceptor thread accepts
+	 * and hands each connection with MHD_add_connection() to the worker
+	 * with the fewest open connections (round robin among equals). MHD's
+	 * own thread pool lets every thread race for the listen socket, and
+	 * a burst of connections can all land on one thread, leaving the
+	 * other cores idle (perf-baseline F3).
+	 */
+	struct worker *workers;
+	unsigned n_workers;
+	unsigned next; /* acceptor only: where the round robin starts */
 	unsigned port;
+	int listen_fd;
+	pthread_t acceptor;
+	bool acceptor_started;
+	atomic_bool stopping; /* set before the listen socket is shut */
 	mapi_http_handler_fn *handler;
 	void *handler_payload;
 	mapi_http_log_fn *log;
@@ -713,12 +735,119 @@ bound_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/* The worker with the fewest open connections; ties go round robin. */
+static struct worker *
+pick_worker(struct mapi_http *http)
+{
+	unsigned best = http->next % http->n_workers;
+	unsigned best_n = atomic_load(&http->workers[best].conns);
+	unsigned i;
+
+	for (i = 1; i < http->n_workers && best_n > 0; i++) {
+		unsigned k = (http->next + i) % http->n_workers;
+		unsigned n = atomic_load(&http->workers[k].conns);
+
+		if (n < best_n) {
+			best = k;
+			best_n = n;
+		}
+	}
+	http->next = best + 1;
+	return &http->workers[best];
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: keeps a worker's connection count. */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+	struct worker *w = cls;
+
+	(void)conn;
+	(void)socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		atomic_fetch_sub(&w->conns, 1);
+	}
+}
+
+/*
+ * The acceptor: blocking accept4() until mapi_http_stop() shuts the listen
+ * socket down (accept then fails with EINVAL). MHD owns each accepted
+ * socket from MHD_add_connection() on, and closes it if that fails.
+ */
+static void *
+acceptor_main(void *arg)
+{
+	struct mapi_http *http = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd;
+
+	for (;;) {
+		sl = sizeof(ss);
+		fd = accept4(http->listen_fd, (struct sockaddr *)&ss, &sl,
+		             SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			struct worker *w = pick_worker(http);
+
+			atomic_fetch_add(&w->conns, 1);
+			if (MHD_add_connection(w->daemon, fd,
+			                       (struct sockaddr *)&ss,
+			                       sl) != MHD_YES) {
+				/* MHD has closed the socket. */
+				atomic_fetch_sub(&w->conns, 1);
+			}
+			continue;
+		}
+		if (atomic_load(&http->stopping)) {
+			break;
+		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			/* Out of descriptors or memory: let some close. */
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+			(void)nanosleep(&ts, NULL);
+		} else if (errno != EINTR && errno != ECONNABORTED &&
+		           errno != EAGAIN && errno != EPROTO &&
+		           errno != EPERM) {
+			/* EBADF/EINVAL/ENOTSOCK: the socket is gone. */
+			break;
+		}
+	}
+	return NULL;
+}
+
+static struct MHD_Daemon *
+start_worker(struct mapi_http *http, struct worker *w, unsigned flags)
+{
+	if (http->cert_pem != NULL) {
+		return MHD_start_daemon(
+			flags, 0, NULL, NULL, on_access, http,
+			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
+			MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+			MHD_OPTION_HTTPS_MEM_CERT, http->cert_pem,
+			MHD_OPTION_HTTPS_MEM_KEY, http->key_pem,
+			MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+			MHD_OPTION_END);
+	}
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_access, http,
+	                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
+	                        MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
+	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+	                        MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+	                        MHD_OPTION_END);
+}
+
 enum mapi_err
 mapi_http_start(const struct mapi_http_config *cfg, struct mapi_http **out_http,
                 struct mapi_diag *diag)
 {
 	struct mapi_http *http = NULL;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+	                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
 	enum mapi_err err = MAPI_ENOMEM;
 	bool v6 = false;
 	int fd = -1;
@@ -732,6 +861,7 @@ mapi_http_start(const struct mapi_http_config *cfg, struct mapi_http **out_http,
 	if (http == NULL) {
 		goto out;
 	}
+	http->listen_fd = -1;
 	http->handler = cfg->handler;
 	http->handler_payload = cfg->handler_payload;
 	http->log = cfg->log;
@@ -751,45 +881,36 @@ mapi_http_start(const struct mapi_http_config *cfg, struct mapi_http **out_http,
 		goto out;
 	}
 	http->port = bound_port(fd);
+	http->listen_fd = fd;
+	fd = -1;
 	if (v6) {
 		flags |= MHD_USE_IPv6;
 	}
 	if (cfg->error_log) {
 		flags |= MHD_USE_ERROR_LOG;
 	}
-	/*
-	 * From here MHD owns the socket: it closes it on stop and also when
-	 * MHD_start_daemon() fails (checked with strace on 0.9.75).
-	 */
-	if (http->cert_pem != NULL) {
-		http->daemon = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_access, http,
-			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
-			MHD_OPTION_LISTEN_SOCKET, fd,
-			MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-			MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
-			MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
-			MHD_OPTION_HTTPS_MEM_CERT, http->cert_pem,
-			MHD_OPTION_HTTPS_MEM_KEY, http->key_pem,
-			MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
-			MHD_OPTION_END);
-	} else {
-		http->daemon = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_access, http,
-			MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
-			MHD_OPTION_LISTEN_SOCKET, fd,
-			MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-			MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
-			MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
-			MHD_OPTION_END);
-	}
-	fd = -1;
-	if (http->daemon == NULL) {
-		mapi_diag_set(diag, "http: cannot start the server (bad TLS "
-		                    "certificate or key?)");
-		err = MAPI_EIO;
+	http->workers = calloc(cfg->threads, sizeof(*http->workers));
+	if (http->workers == NULL) {
 		goto out;
 	}
+	for (; http->n_workers < cfg->threads; http->n_workers++) {
+		struct worker *w = &http->workers[http->n_workers];
+
+		atomic_init(&w->conns, 0);
+		w->daemon = start_worker(http, w, flags);
+		if (w->daemon == NULL) {
+			mapi_diag_set(diag, "http: cannot start the server "
+			                    "(bad TLS certificate or key?)");
+			err = MAPI_EIO;
+			goto out;
+		}
+	}
+	if (pthread_create(&http->acceptor, NULL, acceptor_main, http) != 0) {
+		mapi_diag_set(diag, "http: cannot start the acceptor thread");
+		err = MAPI_EINTERNAL;
+		goto out;
+	}
+	http->acceptor_started = true;
 	*out_http = http;
 	http = NULL;
 	err = MAPI_OK;
@@ -810,12 +931,24 @@ mapi_http_port(const struct mapi_http *http)
 void
 mapi_http_stop(struct mapi_http *http)
 {
+	unsigned i;
+
 	if (http == NULL) {
 		return;
 	}
-	if (http->daemon != NULL) {
-		MHD_stop_daemon(http->daemon);
+	if (http->acceptor_started) {
+		atomic_store(&http->stopping, true);
+		/* Wakes the blocked accept4() (it fails with EINVAL). */
+		(void)shutdown(http->listen_fd, SHUT_RDWR);
+		(void)pthread_join(http->acceptor, NULL);
 	}
+	if (http->listen_fd >= 0) {
+		(void)close(http->listen_fd);
+	}
+	for (i = 0; i < http->n_workers; i++) {
+		MHD_stop_daemon(http->workers[i].daemon);
+	}
+	free(http->workers);
 	if (http->key_pem != NULL) {
 		/* Private key material: clear before free. */
 		explicit_bzero(http->key_pem, strlen(http->key_pem));

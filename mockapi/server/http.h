@@ -4,8 +4,12 @@
 /*
  * http: the HTTP(S) transport. The ONLY file that includes <microhttpd.h>.
  *
- * It runs libmicrohttpd with an internal thread pool over poll(2) (never
- * epoll: DESIGN.md §3, perf-baseline F2), accumulates each request body up
+ * It runs cfg.threads libmicrohttpd daemons, each with one internal
+ * polling thread over poll(2) (never epoll: DESIGN.md §3, perf-baseline
+ * F2), and one acceptor thread that owns the listen socket and hands each
+ * new connection to the daemon with the fewest open connections (round
+ * robin among equals), so a burst of connections cannot all land on one
+ * thread (perf-baseline F3). It accumulates each request body up
  * to a hard bound, and calls ONE handler exactly once per complete request,
  * on MHD's second or later access callback (queuing on the first makes MHD
  * send "Connection: close", perf-baseline F1). The handler sees a plain
@@ -18,9 +22,10 @@
  *   setters, which copy or adopt (as named) the bodies given to them.
  *   Per-request state is allocated when the request line arrives and freed
  *   when MHD reports the request completed.
- * Threads: the handler runs on one of cfg.threads pool threads, concurrently
- *   with itself; it must be thread-safe. The log hook runs on the same thread
- *   after the response is queued.
+ * Threads: the handler runs on one of the cfg.threads serving threads,
+ *   concurrently with itself; it must be thread-safe. A connection stays on
+ *   the thread it was given for its whole life. The log hook runs on the
+ *   same thread after the response is queued.
  * Errors: enum mapi_err; outputs written only on MAPI_OK.
  * Limits: body MAPI_HTTP_MAX_BODY (413 beyond), MAPI_HTTP_MAX_HEADERS header
  *   fields (431 beyond), MAPI_HTTP_MAX_QUERY query parameters (extra ones are
@@ -71,7 +76,7 @@ struct mapi_request {
  * returns how many; returns 0 when no data is ready yet (it will be called
  * again soon, so block briefly, e.g. up to 1 s on a condition variable,
  * rather than spin), MAPI_STREAM_END to finish the body cleanly, or
- * MAPI_STREAM_ERROR to abort the connection. Runs on a pool thread.
+ * MAPI_STREAM_ERROR to abort the connection. Runs on a serving thread.
  */
 #define MAPI_STREAM_END   ((ssize_t)-1)
 #define MAPI_STREAM_ERROR ((ssize_t)-2)
@@ -131,7 +136,7 @@ typedef void mapi_http_log_fn(const struct mapi_http_log_entry *entry,
 struct mapi_http_config {
 	const char *addr; /* IPv4 or IPv6 literal ("127.0.0.1", "::1") */
 	unsigned port;    /* 0 = any free port */
-	unsigned threads; /* pool size, >= 1 */
+	unsigned threads; /* serving threads, >= 1 */
 	/* PEM chain and key; both NULL means plain HTTP (tests only). */
 	const char *cert_pem;
 	const char *key_pem;
@@ -158,7 +163,7 @@ MAPI_NODISCARD enum mapi_err mapi_http_start(const struct mapi_http_config *cfg,
 /* The bound TCP port (useful with port 0). */
 unsigned mapi_http_port(const struct mapi_http *http);
 
-/* Stops serving, joins the pool and frees. Accepts NULL. */
+/* Stops accepting, stops serving, joins the threads and frees. NULL ok. */
 void mapi_http_stop(struct mapi_http *http);
 
 /*

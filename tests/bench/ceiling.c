@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* accept4 */
 /*
  * ceiling: the bare libmicrohttpd HTTPS server that scripts/bench measures
  * mockapi against. It does what mockapi's transport does and nothing else:
- * the same MHD flags (internal polling thread pool, poll, TLS through
- * GnuTLS), the same TLS priority string as mockapi/server/http.c, the same
+ * the same threads (one MHD daemon with one internal polling thread per
+ * worker, poll, TLS through GnuTLS, and an acceptor thread that gives each
+ * new connection to the worker with the fewest open ones), the same TLS
+ * priority string as mockapi/server/http.c, the same
  * serving certificate and key (read from mockapi's state dir), and the
  * two-call pattern (the response is queued on the second access callback,
  * so keep-alive works; perf-baseline F1). Every request, whatever its method
@@ -19,8 +22,12 @@
  * Runs until SIGINT/SIGTERM; exit 0 then, 2 on bad arguments or start error.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +39,20 @@
 /* Keep in step with TLS_PRIORITIES in mockapi/server/http.c. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
+#define MAX_WORKERS 64
+
+struct worker {
+	struct MHD_Daemon *daemon;
+	atomic_uint conns;
+};
+
 struct ceiling {
 	struct MHD_Response *resp; /* shared, built once */
+	struct worker workers[MAX_WORKERS];
+	unsigned n_workers;
+	unsigned next;
+	int listen_fd;
+	atomic_bool stopping;
 };
 
 static int marker;
@@ -89,6 +108,65 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	return MHD_queue_response(conn, MHD_HTTP_OK, c->resp);
+}
+
+/*
+ * The same acceptor as mockapi/server/http.c (kept in step by hand: this
+ * tool must not link mockapi): fewest open connections, round robin among
+ * equals.
+ */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+	struct worker *w = cls;
+
+	(void)conn;
+	(void)socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		atomic_fetch_sub(&w->conns, 1);
+	}
+}
+
+static void *
+acceptor_main(void *arg)
+{
+	struct ceiling *c = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	unsigned i, best, best_n;
+	int fd;
+
+	for (;;) {
+		sl = sizeof(ss);
+		fd = accept4(c->listen_fd, (struct sockaddr *)&ss, &sl,
+		             SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (atomic_load(&c->stopping) || errno == EBADF ||
+			    errno == EINVAL) {
+				break;
+			}
+			continue;
+		}
+		best = c->next % c->n_workers;
+		best_n = atomic_load(&c->workers[best].conns);
+		for (i = 1; i < c->n_workers && best_n > 0; i++) {
+			unsigned k = (c->next + i) % c->n_workers;
+			unsigned n = atomic_load(&c->workers[k].conns);
+
+			if (n < best_n) {
+				best = k;
+				best_n = n;
+			}
+		}
+		c->next = best + 1;
+		atomic_fetch_add(&c->workers[best].conns, 1);
+		if (MHD_add_connection(c->workers[best].daemon, fd,
+		                       (struct sockaddr *)&ss, sl) != MHD_YES) {
+			atomic_fetch_sub(&c->workers[best].conns, 1);
+		}
+	}
+	return NULL;
 }
 
 static int
@@ -147,10 +225,12 @@ main(int argc, char **argv)
 	unsigned threads = 0, port = 0;
 	char *cert = NULL, *key = NULL, *body = NULL;
 	size_t cert_len = 0, key_len = 0, body_len = 0;
-	struct MHD_Daemon *d = NULL;
 	struct ceiling c = { 0 };
+	pthread_t acceptor;
+	bool acceptor_started = false;
+	unsigned w;
 	sigset_t set;
-	int sig = 0, fd, i, rc = 2;
+	int sig = 0, fd = -1, i, rc = 2;
 	long ncpu;
 
 	for (i = 1; i + 1 < argc; i += 2) {
@@ -182,6 +262,9 @@ main(int argc, char **argv)
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = ncpu > 0 ? (unsigned)ncpu : 1;
 	}
+	if (threads > MAX_WORKERS) {
+		threads = MAX_WORKERS;
+	}
 	cert = read_file(cert_path, &cert_len);
 	key = read_file(key_path, &key_len);
 	body = read_file(body_path, &body_len);
@@ -208,19 +291,31 @@ main(int argc, char **argv)
 	}
 	if (write_port(port_file, fd) != 0) {
 		perror("ceiling: port file");
-		(void)close(fd);
 		goto out;
 	}
-	d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_TLS, 0,
-		NULL, NULL, on_access, &c, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
-		MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_END);
-	if (d == NULL) {
-		fputs("ceiling: cannot start MHD\n", stderr);
+	c.listen_fd = fd;
+	for (; c.n_workers < threads; c.n_workers++) {
+		struct worker *wk = &c.workers[c.n_workers];
+
+		wk->daemon = MHD_start_daemon(
+			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+				MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET |
+				MHD_USE_ITC,
+			0, NULL, NULL, on_access, &c,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, wk,
+			MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY,
+			key, MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+			MHD_OPTION_END);
+		if (wk->daemon == NULL) {
+			fputs("ceiling: cannot start MHD\n", stderr);
+			goto out;
+		}
+	}
+	if (pthread_create(&acceptor, NULL, acceptor_main, &c) != 0) {
+		fputs("ceiling: cannot start the acceptor\n", stderr);
 		goto out;
 	}
+	acceptor_started = true;
 	printf("ceiling: serving https://127.0.0.1 (%zu-byte body)\n",
 	       body_len);
 	(void)fflush(stdout);
@@ -229,8 +324,16 @@ main(int argc, char **argv)
 	}
 	rc = 0;
 out:
-	if (d != NULL) {
-		MHD_stop_daemon(d);
+	if (acceptor_started) {
+		atomic_store(&c.stopping, true);
+		(void)shutdown(c.listen_fd, SHUT_RDWR);
+		(void)pthread_join(acceptor, NULL);
+	}
+	if (fd >= 0) {
+		(void)close(fd);
+	}
+	for (w = 0; w < c.n_workers; w++) {
+		MHD_stop_daemon(c.workers[w].daemon);
 	}
 	if (c.resp != NULL) {
 		MHD_destroy_response(c.resp);

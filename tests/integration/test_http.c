@@ -4,8 +4,11 @@
  * a test handler, libcurl. Checks the request struct the handler sees
  * (raw path, decoded query, case-insensitive headers, body, peer), that
  * the handler runs exactly once per request, streaming (chunked) bodies,
- * extra response headers and the log hook.
+ * extra response headers, the log hook, and how connections are spread
+ * over the serving threads.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -355,6 +361,149 @@ test_http_request_accessors(void **state)
 	mapi_response_fini(&r);
 }
 
+/* ---- connection spreading: which thread served /cN ---- */
+
+#define SPREAD_CONNS 6
+
+struct spread {
+	pthread_mutex_t mu;
+	pthread_t thread[SPREAD_CONNS];
+	bool seen[SPREAD_CONNS];
+};
+
+static void
+spread_handler(const struct mapi_request *req, struct mapi_response *resp,
+               void *payload)
+{
+	struct spread *sp = payload;
+	int i = atoi(req->path + 2); /* "/cN" */
+
+	if (i >= 0 && i < SPREAD_CONNS) {
+		pthread_mutex_lock(&sp->mu);
+		sp->thread[i] = pthread_self();
+		sp->seen[i] = true;
+		pthread_mutex_unlock(&sp->mu);
+	}
+	assert_int_equal(mapi_response_set_body(resp, 200, "text/plain", "ok",
+	                                        2),
+	                 MAPI_OK);
+}
+
+static int
+raw_connect(unsigned port)
+{
+	struct sockaddr_in a = { 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* One keep-alive request on fd; reads until the 2-byte body arrived. */
+static void
+raw_get(int fd, int i)
+{
+	char req[128];
+	char buf[1024];
+	size_t have = 0;
+	int n = snprintf(req, sizeof(req),
+	                 "GET /c%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
+
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	while (have < sizeof(buf) - 1) {
+		ssize_t r = read(fd, buf + have, sizeof(buf) - 1 - have);
+
+		assert_true(r > 0);
+		have += (size_t)r;
+		buf[have] = '\0';
+		if (strstr(buf, "\r\n\r\nok") != NULL) {
+			return;
+		}
+	}
+	fail_msg("no response on connection %d", i);
+}
+
+static int
+count_on(const struct spread *sp, pthread_t t, int upto)
+{
+	int i;
+	int n = 0;
+
+	for (i = 0; i < upto; i++) {
+		n += sp->seen[i] && pthread_equal(sp->thread[i], t);
+	}
+	return n;
+}
+
+/*
+ * Connections go to the serving thread with the fewest open ones: four at
+ * once split 2/2 over two threads, and after both of one thread's close,
+ * the next two both go to that thread.
+ */
+static void
+test_http_spreads_connections_over_threads(void **state)
+{
+	struct spread sp = { 0 };
+	struct mapi_http_config cfg = {
+		.addr = "127.0.0.1",
+		.threads = 2,
+		.handler = spread_handler,
+		.handler_payload = &sp,
+	};
+	struct mapi_http *http = NULL;
+	struct mapi_diag d = { 0 };
+	struct timespec pause = { 0, 300 * 1000 * 1000 };
+	int fd[SPREAD_CONNS];
+	pthread_t a;
+	pthread_t b = { 0 };
+	int i;
+	int j;
+
+	(void)state;
+	pthread_mutex_init(&sp.mu, NULL);
+	assert_int_equal(mapi_http_start(&cfg, &http, &d), MAPI_OK);
+	for (i = 0; i < 4; i++) {
+		fd[i] = raw_connect(mapi_http_port(http));
+	}
+	for (i = 0; i < 4; i++) {
+		raw_get(fd[i], i);
+	}
+	a = sp.thread[0];
+	for (i = 1; i < 4; i++) {
+		if (!pthread_equal(sp.thread[i], a)) {
+			b = sp.thread[i];
+		}
+	}
+	assert_int_equal(count_on(&sp, a, 4), 2);
+	assert_int_equal(count_on(&sp, b, 4), 2);
+	/* Close thread a's two connections; MHD notices the EOF. */
+	for (i = 0; i < 4; i++) {
+		if (pthread_equal(sp.thread[i], a)) {
+			(void)close(fd[i]);
+			fd[i] = -1;
+		}
+	}
+	(void)nanosleep(&pause, NULL);
+	for (i = 4; i < SPREAD_CONNS; i++) {
+		fd[i] = raw_connect(mapi_http_port(http));
+	}
+	for (i = 4; i < SPREAD_CONNS; i++) {
+		raw_get(fd[i], i);
+		assert_true(pthread_equal(sp.thread[i], a));
+	}
+	for (j = 0; j < SPREAD_CONNS; j++) {
+		if (fd[j] >= 0) {
+			(void)close(fd[j]);
+		}
+	}
+	mapi_http_stop(http);
+	pthread_mutex_destroy(&sp.mu);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -371,6 +520,7 @@ main(int argc, char **argv)
 		                                setup6, teardown),
 		cmocka_unit_test(test_http_rejects_bad_addresses),
 		cmocka_unit_test(test_http_request_accessors),
+		cmocka_unit_test(test_http_spreads_connections_over_threads),
 	};
 	int rc;
 
