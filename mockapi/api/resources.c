@@ -42,10 +42,11 @@
 #define JSON_TYPE "application/json"
 #define MAX_LIMIT 100000
 /*
- * How long one watch read may wait for an event. The reader runs on an MHD
- * pool thread that serves other connections too, so it must not block for
- * long: with 1 s, two idle watchers on a 2-thread pool held every other
- * request for ~4 s. MHD calls the reader again when it returns 0.
+ * How long one watch read may wait for an event when the stream has no
+ * waker (it normally has one: the read then never waits, and an idle watch
+ * is parked by the transport until the store's notify wakes it). The
+ * reader runs on a serving thread that serves other connections too, so
+ * it must not block for long.
  */
 #define WATCH_POLL_NS ((int64_t)10 * 1000 * 1000)
 
@@ -980,7 +981,24 @@ struct watch_stream {
 	size_t pending_len;
 	size_t pending_off;
 	bool done;
+	struct mapi_stream_waker *waker; /* set by watch_attach */
 };
+
+/* The store's notify: an event is queued or the watch closed. */
+static void
+watch_notify(void *arg)
+{
+	mapi_stream_wake(arg);
+}
+
+static void
+watch_attach(void *payload, struct mapi_stream_waker *waker)
+{
+	struct watch_stream *s = payload;
+
+	s->waker = waker;
+	mapi_store_watch_set_notify(s->w, watch_notify, waker);
+}
 
 static void
 watch_free(void *payload)
@@ -1048,7 +1066,7 @@ watch_read(void *payload, char *buf, size_t max)
 	struct watch_stream *s = payload;
 	struct mapi_watch_event *ev = NULL;
 	enum mapi_err err;
-	int64_t wait = WATCH_POLL_NS;
+	int64_t wait = s->waker != NULL ? 0 : WATCH_POLL_NS;
 	size_t n;
 
 	if (s->pending != NULL) {
@@ -1155,7 +1173,7 @@ do_watch(const struct rctx *c, struct mapi_response *resp)
 	}
 	mapi_response_set_stream(resp, 200,
 	                         s->table ? MAPI_TABLE_CONTENT_TYPE : JSON_TYPE,
-	                         watch_read, watch_free, s);
+	                         watch_read, watch_free, watch_attach, s);
 }
 
 /* ---- writes ---- */

@@ -4,7 +4,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -29,6 +31,22 @@ struct worker {
 	atomic_uint conns; /* handed over and not yet closed */
 };
 
+/*
+ * A streaming response and its waker. Lock order: a producer's locks, then
+ * mu, then MHD's own. parked/pending/ended are guarded by mu.
+ */
+struct mapi_stream_waker {
+	pthread_mutex_t mu;
+	struct mapi_http *http;
+	struct MHD_Connection *conn;
+	struct mapi_response r; /* the stream callbacks and payload */
+	bool attached;          /* attach_fn has run */
+	bool parked;            /* MHD_suspend_connection() in effect */
+	bool pending;           /* woken while not parked */
+	bool listed;            /* in http->streams */
+	struct mapi_stream_waker *prev, *next;
+};
+
 struct mapi_http {
 	/*
 	 * The listen socket is ours, not MHD's: one acceptor thread accepts
@@ -46,6 +64,9 @@ struct mapi_http {
 	pthread_t acceptor;
 	bool acceptor_started;
 	atomic_bool stopping; /* set before the listen socket is shut */
+	/* Streams that have a waker, for the heartbeat and for stop. */
+	pthread_mutex_t streams_mu;
+	struct mapi_stream_waker *streams;
 	mapi_http_handler_fn *handler;
 	void *handler_payload;
 	mapi_http_log_fn *log;
@@ -112,6 +133,7 @@ mapi_response_fini(struct mapi_response *resp)
 	}
 	resp->stream_read = NULL;
 	resp->stream_free = NULL;
+	resp->stream_attach = NULL;
 	resp->stream_payload = NULL;
 }
 
@@ -188,7 +210,8 @@ mapi_response_find_header(const struct mapi_response *resp, const char *name)
 void
 mapi_response_set_stream(struct mapi_response *resp, int code,
                          const char *content_type, mapi_stream_read_fn *read_fn,
-                         mapi_stream_free_fn *free_fn, void *payload)
+                         mapi_stream_free_fn *free_fn,
+                         mapi_stream_attach_fn *attach_fn, void *payload)
 {
 	mapi_response_fini(resp);
 	resp->code = code;
@@ -196,6 +219,7 @@ mapi_response_set_stream(struct mapi_response *resp, int code,
 	               content_type != NULL ? content_type : "");
 	resp->stream_read = read_fn;
 	resp->stream_free = free_fn;
+	resp->stream_attach = attach_fn;
 	resp->stream_payload = payload;
 }
 
@@ -385,14 +409,51 @@ format_peer(struct MHD_Connection *conn, char *buf, size_t len)
 	}
 }
 
+void
+mapi_stream_wake(struct mapi_stream_waker *w)
+{
+	(void)pthread_mutex_lock(&w->mu);
+	if (w->parked) {
+		w->parked = false;
+		MHD_resume_connection(w->conn);
+	} else {
+		w->pending = true;
+	}
+	(void)pthread_mutex_unlock(&w->mu);
+}
+
 static ssize_t
 stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct mapi_response *r = cls;
+	struct mapi_stream_waker *w = cls;
 	ssize_t n;
 
 	(void)pos;
-	n = r->stream_read(r->stream_payload, buf, max);
+	if (!w->attached) {
+		w->attached = true;
+		if (w->r.stream_attach != NULL) {
+			w->r.stream_attach(w->r.stream_payload, w);
+		}
+	}
+	(void)pthread_mutex_lock(&w->mu);
+	w->pending = false;
+	(void)pthread_mutex_unlock(&w->mu);
+	n = w->r.stream_read(w->r.stream_payload, buf, max);
+	if (n == 0 && w->listed) {
+		/*
+		 * Park unless a wake came in meanwhile. Once the server
+		 * stops, end the stream instead: MHD must not be stopped
+		 * with a connection suspended.
+		 */
+		(void)pthread_mutex_lock(&w->mu);
+		if (atomic_load(&w->http->stopping)) {
+			n = MAPI_STREAM_END;
+		} else if (!w->pending) {
+			w->parked = true;
+			MHD_suspend_connection(w->conn);
+		}
+		(void)pthread_mutex_unlock(&w->mu);
+	}
 	if (n == MAPI_STREAM_END) {
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	}
@@ -405,39 +466,87 @@ stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 static void
 stream_free(void *cls)
 {
-	struct mapi_response *r = cls;
+	struct mapi_stream_waker *w = cls;
 
-	if (r->stream_free != NULL) {
-		r->stream_free(r->stream_payload);
+	/* After this no producer calls mapi_stream_wake(w) any more. */
+	if (w->r.stream_free != NULL) {
+		w->r.stream_free(w->r.stream_payload);
 	}
-	free(r);
+	if (w->listed) {
+		struct mapi_http *http = w->http;
+
+		(void)pthread_mutex_lock(&http->streams_mu);
+		if (w->prev != NULL) {
+			w->prev->next = w->next;
+		} else {
+			http->streams = w->next;
+		}
+		if (w->next != NULL) {
+			w->next->prev = w->prev;
+		}
+		(void)pthread_mutex_unlock(&http->streams_mu);
+	}
+	(void)pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+/* Wakes every listed stream: the heartbeat, and stop (all resumed). */
+static void
+wake_all_streams(struct mapi_http *http)
+{
+	struct mapi_stream_waker *w;
+
+	(void)pthread_mutex_lock(&http->streams_mu);
+	for (w = http->streams; w != NULL; w = w->next) {
+		mapi_stream_wake(w);
+	}
+	(void)pthread_mutex_unlock(&http->streams_mu);
 }
 
 /* Builds the MHD response from resp; takes the body/stream out of resp. */
 static struct MHD_Response *
-make_response(struct mapi_response *resp)
+make_response(struct mapi_http *http, struct MHD_Connection *conn,
+              struct mapi_response *resp)
 {
 	struct MHD_Response *r;
 	size_t i;
 
 	if (resp->stream_read != NULL) {
-		struct mapi_response *keep = malloc(sizeof(*keep));
+		struct mapi_stream_waker *w = calloc(1, sizeof(*w));
 
-		if (keep == NULL) {
+		if (w == NULL) {
 			return NULL;
 		}
-		*keep = *resp;
+		if (pthread_mutex_init(&w->mu, NULL) != 0) {
+			free(w);
+			return NULL;
+		}
+		w->http = http;
+		w->conn = conn;
+		w->r = *resp;
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
-		                                      stream_reader, keep,
+		                                      stream_reader, w,
 		                                      stream_free);
 		if (r == NULL) {
-			free(keep);
+			(void)pthread_mutex_destroy(&w->mu);
+			free(w);
 			return NULL;
 		}
 		/* The stream now belongs to the MHD response. */
 		resp->stream_read = NULL;
 		resp->stream_free = NULL;
+		resp->stream_attach = NULL;
 		resp->stream_payload = NULL;
+		if (w->r.stream_attach != NULL) {
+			(void)pthread_mutex_lock(&http->streams_mu);
+			w->listed = true;
+			w->next = http->streams;
+			if (w->next != NULL) {
+				w->next->prev = w;
+			}
+			http->streams = w;
+			(void)pthread_mutex_unlock(&http->streams_mu);
+		}
 	} else {
 		r = MHD_create_response_from_buffer(
 			resp->body_len,
@@ -467,13 +576,14 @@ make_response(struct mapi_response *resp)
 }
 
 static enum MHD_Result
-queue(struct MHD_Connection *conn, struct mapi_response *resp)
+queue(struct mapi_http *http, struct MHD_Connection *conn,
+      struct mapi_response *resp)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	int code = resp->code;
 
-	r = make_response(resp);
+	r = make_response(http, conn, resp);
 	if (r == NULL) {
 		static const char oom[] = "out of memory\n";
 
@@ -622,7 +732,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 		resp.code = 0;
 		ret = MHD_NO;
 	} else {
-		ret = queue(conn, &resp);
+		ret = queue(http, conn, &resp);
 	}
 	if (http->log != NULL) {
 		struct mapi_http_log_entry e = {
@@ -771,19 +881,37 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 }
 
 /*
- * The acceptor: blocking accept4() until mapi_http_stop() shuts the listen
- * socket down (accept then fails with EINVAL). MHD owns each accepted
- * socket from MHD_add_connection() on, and closes it if that fails.
+ * The acceptor: polls the listen socket, accepts, and every
+ * MAPI_STREAM_HEARTBEAT_MS wakes the parked streams. It ends when
+ * mapi_http_stop() sets stopping and shuts the listen socket down. MHD owns
+ * each accepted socket from MHD_add_connection() on, and closes it if that
+ * fails.
  */
 static void *
 acceptor_main(void *arg)
 {
 	struct mapi_http *http = arg;
 	struct sockaddr_storage ss;
+	struct pollfd pfd = { .fd = http->listen_fd, .events = POLLIN };
+	int64_t beat = mono_ns();
 	socklen_t sl;
 	int fd;
 
-	for (;;) {
+	while (!atomic_load(&http->stopping)) {
+		int64_t now;
+
+		if (poll(&pfd, 1, MAPI_STREAM_HEARTBEAT_MS) < 0 &&
+		    errno != EINTR) {
+			break;
+		}
+		now = mono_ns();
+		if (now - beat >= (int64_t)MAPI_STREAM_HEARTBEAT_MS * 1000000) {
+			beat = now;
+			wake_all_streams(http);
+		}
+		if ((pfd.revents & POLLIN) == 0) {
+			continue;
+		}
 		sl = sizeof(ss);
 		fd = accept4(http->listen_fd, (struct sockaddr *)&ss, &sl,
 		             SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -797,23 +925,17 @@ acceptor_main(void *arg)
 				/* MHD has closed the socket. */
 				atomic_fetch_sub(&w->conns, 1);
 			}
-			continue;
-		}
-		if (atomic_load(&http->stopping)) {
-			break;
-		}
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM) {
+		} else if (errno == EMFILE || errno == ENFILE ||
+		           errno == ENOBUFS || errno == ENOMEM) {
 			/* Out of descriptors or memory: let some close. */
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 			(void)nanosleep(&ts, NULL);
-		} else if (errno != EINTR && errno != ECONNABORTED &&
-		           errno != EAGAIN && errno != EPROTO &&
-		           errno != EPERM) {
-			/* EBADF/EINVAL/ENOTSOCK: the socket is gone. */
-			break;
+		} else if (errno == EBADF || errno == EINVAL ||
+		           errno == ENOTSOCK) {
+			break; /* the socket is gone */
 		}
+		/* EAGAIN, EINTR, ECONNABORTED, EPROTO, EPERM: go on. */
 	}
 	return NULL;
 }
@@ -847,7 +969,8 @@ mapi_http_start(const struct mapi_http_config *cfg, struct mapi_http **out_http,
 {
 	struct mapi_http *http = NULL;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-	                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
+	                 MHD_ALLOW_SUSPEND_RESUME;
 	enum mapi_err err = MAPI_ENOMEM;
 	bool v6 = false;
 	int fd = -1;
@@ -862,6 +985,12 @@ mapi_http_start(const struct mapi_http_config *cfg, struct mapi_http **out_http,
 		goto out;
 	}
 	http->listen_fd = -1;
+	if (pthread_mutex_init(&http->streams_mu, NULL) != 0) {
+		free(http);
+		http = NULL;
+		err = MAPI_EINTERNAL;
+		goto out;
+	}
 	http->handler = cfg->handler;
 	http->handler_payload = cfg->handler_payload;
 	http->log = cfg->log;
@@ -883,6 +1012,9 @@ mapi_http_start(const struct mapi_http_config *cfg, struct mapi_http **out_http,
 	http->port = bound_port(fd);
 	http->listen_fd = fd;
 	fd = -1;
+	/* Non-blocking: a connection reset between poll and accept. */
+	(void)fcntl(http->listen_fd, F_SETFL,
+	            fcntl(http->listen_fd, F_GETFL) | O_NONBLOCK);
 	if (v6) {
 		flags |= MHD_USE_IPv6;
 	}
@@ -945,6 +1077,12 @@ mapi_http_stop(struct mapi_http *http)
 	if (http->listen_fd >= 0) {
 		(void)close(http->listen_fd);
 	}
+	/*
+	 * MHD must not be stopped with a suspended connection: resume every
+	 * parked stream; with stopping set their next read ends them.
+	 */
+	atomic_store(&http->stopping, true);
+	wake_all_streams(http);
 	for (i = 0; i < http->n_workers; i++) {
 		MHD_stop_daemon(http->workers[i].daemon);
 	}
@@ -955,5 +1093,6 @@ mapi_http_stop(struct mapi_http *http)
 	}
 	free(http->key_pem);
 	free(http->cert_pem);
+	(void)pthread_mutex_destroy(&http->streams_mu);
 	free(http);
 }

@@ -73,15 +73,36 @@ struct mapi_request {
 
 /*
  * Streaming body producer (watch). Writes at most max bytes into buf and
- * returns how many; returns 0 when no data is ready yet (it will be called
- * again soon, so block briefly, e.g. up to 1 s on a condition variable,
- * rather than spin), MAPI_STREAM_END to finish the body cleanly, or
- * MAPI_STREAM_ERROR to abort the connection. Runs on a serving thread.
+ * returns how many; MAPI_STREAM_END to finish the body cleanly, or
+ * MAPI_STREAM_ERROR to abort the connection. It must not block. Returning
+ * 0 means "no data ready yet": a stream that was given a waker (see
+ * mapi_stream_attach_fn) is then parked, costing its serving thread
+ * nothing, until mapi_stream_wake() is called or the transport's
+ * heartbeat (every MAPI_STREAM_HEARTBEAT_MS, so deadlines are kept and a
+ * vanished client is noticed) calls it again; a stream without a waker is
+ * called again on the next turn of its thread's event loop. Runs on a
+ * serving thread.
  */
 #define MAPI_STREAM_END   ((ssize_t)-1)
 #define MAPI_STREAM_ERROR ((ssize_t)-2)
+#define MAPI_STREAM_HEARTBEAT_MS 100
 typedef ssize_t mapi_stream_read_fn(void *payload, char *buf, size_t max);
-/* Frees the stream payload; called exactly once when the response is done. */
+/*
+ * Resumes a parked stream (its read function is called again soon). Safe
+ * from any thread and under the producer's own locks (it takes only the
+ * waker's lock and never calls back into the producer); a wake that comes
+ * while the stream is not parked is remembered, so none is lost. Valid from
+ * the attach call until the stream's free function has returned.
+ */
+struct mapi_stream_waker;
+void mapi_stream_wake(struct mapi_stream_waker *waker);
+/* Called once, on the serving thread, before the first read. */
+typedef void mapi_stream_attach_fn(void *payload,
+                                   struct mapi_stream_waker *waker);
+/*
+ * Frees the stream payload; called exactly once when the response is done.
+ * After it returns the producer must not call mapi_stream_wake() again.
+ */
 typedef void mapi_stream_free_fn(void *payload);
 
 /*
@@ -102,6 +123,7 @@ struct mapi_response {
 	/* Streaming mode (chunked body); body is then unused. */
 	mapi_stream_read_fn *stream_read;
 	mapi_stream_free_fn *stream_free;
+	mapi_stream_attach_fn *stream_attach; /* may be NULL */
 	void *stream_payload;
 	/* Close the connection without sending anything (fault injection);
 	 * code and body are then ignored and the log hook sees code 0. */
@@ -214,9 +236,11 @@ const char *mapi_response_find_header(const struct mapi_response *resp,
 /*
  * Switches resp to a chunked streaming body produced by read_fn. The
  * response takes ownership of payload: free_fn(payload) is called exactly
- * once, when the stream ends or the response is discarded.
+ * once, when the stream ends or the response is discarded. attach_fn (may
+ * be NULL) hands the stream its waker before the first read.
  */
 void mapi_response_set_stream(struct mapi_response *resp, int code,
                               const char *content_type,
                               mapi_stream_read_fn *read_fn,
-                              mapi_stream_free_fn *free_fn, void *payload);
+                              mapi_stream_free_fn *free_fn,
+                              mapi_stream_attach_fn *attach_fn, void *payload);

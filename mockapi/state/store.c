@@ -100,6 +100,8 @@ struct mapi_store_watch {
 	struct qnode *head, *tail;
 	size_t qlen, limit;
 	bool closed;
+	mapi_store_watch_notify_fn *notify; /* guarded by mu */
+	void *notify_arg;
 };
 
 struct rng {
@@ -529,6 +531,9 @@ close_locked(struct mapi_store_watch *w)
 	w->closed = true;
 	drain(w);
 	pthread_cond_broadcast(&w->cond);
+	if (w->notify != NULL) {
+		w->notify(w->notify_arg);
+	}
 }
 
 /* Appends ev (taking a new reference) as type; closes w on overflow. */
@@ -562,6 +567,9 @@ enqueue(struct mapi_store_watch *w, struct event *ev,
 	w->tail = q;
 	w->qlen++;
 	pthread_cond_signal(&w->cond);
+	if (w->notify != NULL) {
+		w->notify(w->notify_arg);
+	}
 out:
 	pthread_mutex_unlock(&w->mu);
 }
@@ -2426,6 +2434,19 @@ mapi_store_watch_next(struct mapi_store_watch *w, int64_t timeout_ns,
 	event_unref(q->ev);
 	free(q);
 	return err;
+}
+
+void
+mapi_store_watch_set_notify(struct mapi_store_watch *w,
+                            mapi_store_watch_notify_fn *fn, void *arg)
+{
+	pthread_mutex_lock(&w->mu);
+	w->notify = fn;
+	w->notify_arg = arg;
+	if (fn != NULL && (w->head != NULL || w->closed)) {
+		fn(arg);
+	}
+	pthread_mutex_unlock(&w->mu);
 }
 
 void

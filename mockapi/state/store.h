@@ -385,6 +385,18 @@ mapi_store_watch_next(struct mapi_store_watch *watch, int64_t timeout_ns,
                       struct mapi_watch_event **out_event);
 
 /*
+ * Sets a function called whenever the watch gets an event or is closed
+ * (fn NULL unsets it), so a reader need not wait in
+ * mapi_store_watch_next(). It is called at once if an event is already
+ * queued or the watch is closed. fn runs on the writer's thread with store
+ * locks held: it must be quick and must not call into the store. No call
+ * is made after mapi_store_watch_free() has returned.
+ */
+typedef void mapi_store_watch_notify_fn(void *arg);
+void mapi_store_watch_set_notify(struct mapi_store_watch *watch,
+                                 mapi_store_watch_notify_fn *fn, void *arg);
+
+/*
  * Closes the watch from any thread, waking a waiting
  * mapi_store_watch_next(). The watch must still be freed.
  */

@@ -81,7 +81,7 @@ handler(const struct mapi_request *req, struct mapi_response *resp,
 		s->left = 3;
 		s->freed = &seen->stream_frees;
 		mapi_response_set_stream(resp, 200, "application/json",
-		                         stream_read, stream_free, s);
+		                         stream_read, stream_free, NULL, s);
 		return;
 	}
 	(void)snprintf(buf, sizeof(buf),
@@ -504,6 +504,155 @@ test_http_spreads_connections_over_threads(void **state)
 	pthread_mutex_destroy(&sp.mu);
 }
 
+/* ---- parked streams ---- */
+
+struct park {
+	pthread_mutex_t mu;
+	struct mapi_stream_waker *waker;
+	int reads;    /* read calls so far */
+	int ready;    /* chunks the test made available */
+	int sent;     /* chunks written */
+	bool freed;
+};
+
+static void
+park_attach(void *payload, struct mapi_stream_waker *waker)
+{
+	struct park *p = payload;
+
+	pthread_mutex_lock(&p->mu);
+	p->waker = waker;
+	pthread_mutex_unlock(&p->mu);
+}
+
+static ssize_t
+park_read(void *payload, char *buf, size_t max)
+{
+	struct park *p = payload;
+	ssize_t n = 0;
+
+	pthread_mutex_lock(&p->mu);
+	p->reads++;
+	if (p->sent < p->ready) {
+		p->sent++;
+		n = snprintf(buf, max, "chunk%d\n", p->sent);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+static void
+park_free(void *payload)
+{
+	struct park *p = payload;
+
+	pthread_mutex_lock(&p->mu);
+	p->freed = true;
+	p->waker = NULL;
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void
+park_handler(const struct mapi_request *req, struct mapi_response *resp,
+             void *payload)
+{
+	if (strcmp(req->path, "/park") == 0) {
+		mapi_response_set_stream(resp, 200, "text/plain", park_read,
+		                         park_free, park_attach, payload);
+		return;
+	}
+	assert_int_equal(mapi_response_set_body(resp, 200, "text/plain", "ok",
+	                                        2),
+	                 MAPI_OK);
+}
+
+/* Reads from fd until needle shows up (bounded: 5 s). */
+static void
+read_until(int fd, const char *needle)
+{
+	char buf[4096];
+	size_t have = 0;
+	struct timespec t0, t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	buf[0] = '\0';
+	while (strstr(buf, needle) == NULL) {
+		ssize_t r;
+
+		(void)clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 5 || have >= sizeof(buf) - 1) {
+			fail_msg("no \"%s\" within 5 s (got \"%s\")", needle,
+			         buf);
+		}
+		r = read(fd, buf + have, sizeof(buf) - 1 - have);
+		assert_true(r > 0);
+		have += (size_t)r;
+		buf[have] = '\0';
+	}
+}
+
+/*
+ * A stream with a waker that has nothing to send is parked: its one
+ * serving thread goes on serving other connections, its read function is
+ * called only by the heartbeat (not in a loop), mapi_stream_wake() from
+ * another thread resumes it, and stopping the server with it parked is
+ * clean.
+ */
+static void
+test_http_parks_idle_streams(void **state)
+{
+	struct park p = { 0 };
+	struct mapi_http_config cfg = {
+		.addr = "127.0.0.1",
+		.threads = 1,
+		.handler = park_handler,
+		.handler_payload = &p,
+	};
+	struct mapi_http *http = NULL;
+	struct mapi_diag d = { 0 };
+	struct timespec pause = { 0, 500 * 1000 * 1000 };
+	const char get[] = "GET /park HTTP/1.1\r\nHost: x\r\n\r\n";
+	int reads;
+	int fd;
+	int other;
+	int i;
+
+	(void)state;
+	pthread_mutex_init(&p.mu, NULL);
+	assert_int_equal(mapi_http_start(&cfg, &http, &d), MAPI_OK);
+	fd = raw_connect(mapi_http_port(http));
+	assert_int_equal(write(fd, get, sizeof(get) - 1),
+	                 (ssize_t)(sizeof(get) - 1));
+	read_until(fd, "\r\n\r\n"); /* headers sent, body parked */
+	pthread_mutex_lock(&p.mu);
+	p.reads = 0;
+	pthread_mutex_unlock(&p.mu);
+	/* The only serving thread still answers other connections. */
+	other = raw_connect(mapi_http_port(http));
+	for (i = 0; i < 20; i++) {
+		raw_get(other, 0);
+	}
+	(void)nanosleep(&pause, NULL);
+	pthread_mutex_lock(&p.mu);
+	reads = p.reads;
+	pthread_mutex_unlock(&p.mu);
+	/* ~5 heartbeats in 500 ms; an unparked stream is read ~nonstop. */
+	assert_true(reads <= 500 / MAPI_STREAM_HEARTBEAT_MS + 5);
+	/* A wake from this thread delivers the chunk. */
+	pthread_mutex_lock(&p.mu);
+	p.ready = 1;
+	assert_non_null(p.waker);
+	mapi_stream_wake(p.waker);
+	pthread_mutex_unlock(&p.mu);
+	read_until(fd, "chunk1");
+	/* Stop while the stream is parked again. */
+	mapi_http_stop(http);
+	assert_true(p.freed);
+	(void)close(other);
+	(void)close(fd);
+	pthread_mutex_destroy(&p.mu);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -521,6 +670,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_http_rejects_bad_addresses),
 		cmocka_unit_test(test_http_request_accessors),
 		cmocka_unit_test(test_http_spreads_connections_over_threads),
+		cmocka_unit_test(test_http_parks_idle_streams),
 	};
 	int rc;
 
