@@ -20,13 +20,19 @@ struct parked {
 	char data[];
 };
 
-/* What the writer thread is doing; appenders wake it only when IDLE. */
+/*
+ * What the writer thread is doing. Appenders signal it only in W_IDLE (the
+ * first line after a quiet tick); otherwise it comes back by itself every
+ * linger_ns, so a busy server's appenders make no syscall at all.
+ */
 enum writer_state {
-	W_IDLE,   /* waiting for a first line, untimed */
+	W_IDLE,   /* waiting on `wake` for a first line, untimed */
 	W_WOKEN,  /* signalled, not yet running */
-	W_LINGER, /* gathering lines for linger_ns */
-	W_BUSY,   /* writing a batch */
+	W_ACTIVE, /* sleeping linger_ns or writing a batch */
 };
+
+/* Longest single sleep, so stop and a full buffer are noticed soon. */
+#define LINGER_SLICE_NS ((int64_t)10 * 1000 * 1000)
 
 struct mapi_logger {
 	int fd;
@@ -34,7 +40,7 @@ struct mapi_logger {
 	int64_t linger_ns;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t wake;  /* the writer waits here */
+	pthread_cond_t wake;  /* the writer waits here when idle */
 	pthread_cond_t space; /* appenders wait for the writer to take buf */
 	pthread_cond_t turn;  /* appenders wait for their order (rare) */
 	/* Everything below is guarded by mu, except that `next` is also
@@ -46,21 +52,12 @@ struct mapi_logger {
 	struct parked *parked;   /* early lines, ascending order */
 	size_t parked_bytes;
 	enum writer_state wstate;
-	bool kicked; /* half full or someone waits for space: no linger */
+	bool kicked; /* half full or someone waits for space: cut the linger */
 	bool closing;
 	unsigned space_waiters;
 	unsigned turn_waiters;
 	struct mapi_logger_stats stats;
 };
-
-static void
-add_ns(struct timespec *ts, int64_t ns)
-{
-	int64_t nsec = ts->tv_nsec + ns % 1000000000;
-
-	ts->tv_sec += (time_t)(ns / 1000000000) + (time_t)(nsec / 1000000000);
-	ts->tv_nsec = (long)(nsec % 1000000000);
-}
 
 /* Copies one in-order line into buf; the caller made sure it fits. */
 static void
@@ -135,9 +132,8 @@ after_put(struct mapi_logger *lg)
 		lg->wstate = W_WOKEN;
 		return true;
 	}
-	if (!lg->kicked && lg->used >= lg->cap / 2) {
-		lg->kicked = true;
-		return lg->wstate == W_LINGER;
+	if (lg->used >= lg->cap / 2) {
+		lg->kicked = true; /* noticed at the end of the slice */
 	}
 	return false;
 }
@@ -179,12 +175,7 @@ mapi_logger_append(struct mapi_logger *lg, uint64_t order, const char *data,
 	}
 	/* Back-pressure: wait for the writer to take buf. */
 	while (lg->used + len > lg->cap) {
-		if (!lg->kicked) {
-			lg->kicked = true;
-			if (lg->wstate == W_LINGER) {
-				(void)pthread_cond_signal(&lg->wake);
-			}
-		}
+		lg->kicked = true;
 		lg->stats.full_waits++;
 		lg->space_waiters++;
 		(void)pthread_cond_wait(&lg->space, &lg->mu);
@@ -230,21 +221,50 @@ write_all(int fd, const char *p, size_t n)
 	return n;
 }
 
+/*
+ * Sleeps linger_ns (in slices) with the lock dropped, unless stop or a
+ * full buffer cuts it short. Called and returns with mu held.
+ */
+static void
+linger(struct mapi_logger *lg)
+{
+	int64_t left = lg->linger_ns;
+
+	while (left > 0 && !lg->closing && !lg->kicked) {
+		int64_t ns = left < LINGER_SLICE_NS ? left : LINGER_SLICE_NS;
+		struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000),
+			               .tv_nsec = (long)(ns % 1000000000) };
+
+		(void)pthread_mutex_unlock(&lg->mu);
+		/* EINTR only shortens this batch's linger. */
+		(void)clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		(void)pthread_mutex_lock(&lg->mu);
+		left -= ns;
+	}
+}
+
+/*
+ * The writer: while lines keep coming it ticks every linger_ns, writing
+ * what the tick gathered; after one empty tick it waits on `wake`.
+ */
 static void *
 writer_main(void *arg)
 {
 	struct mapi_logger *lg = arg;
 	struct parked *to_free = NULL;
-	struct timespec deadline;
+	bool active = false; /* the last tick found lines */
 	char *tmp;
 	size_t n, lost;
 
 	(void)pthread_mutex_lock(&lg->mu);
 	for (;;) {
-		while (lg->used == 0 && !lg->closing) {
+		if (lg->used == 0 && !lg->closing && !active) {
 			lg->wstate = W_IDLE;
-			(void)pthread_cond_wait(&lg->wake, &lg->mu);
+			while (lg->used == 0 && !lg->closing) {
+				(void)pthread_cond_wait(&lg->wake, &lg->mu);
+			}
 		}
+		lg->wstate = W_ACTIVE;
 		if (lg->used == 0 && lg->closing) {
 			if (lg->parked == NULL) {
 				break;
@@ -256,18 +276,13 @@ writer_main(void *arg)
 			drain_parked(lg, &to_free);
 			continue;
 		}
-		if (lg->used > 0 && !lg->closing && !lg->kicked &&
-		    lg->linger_ns > 0) {
-			lg->wstate = W_LINGER;
-			(void)clock_gettime(CLOCK_MONOTONIC, &deadline);
-			add_ns(&deadline, lg->linger_ns);
-			while (!lg->closing && !lg->kicked &&
-			       pthread_cond_timedwait(&lg->wake, &lg->mu,
-			                              &deadline) != ETIMEDOUT) {
-			}
-		}
-		lg->wstate = W_BUSY;
+		linger(lg);
 		lg->kicked = false;
+		if (lg->used == 0) {
+			active = false; /* an empty tick: idle next time */
+			continue;
+		}
+		active = true;
 		tmp = lg->batch;
 		lg->batch = lg->buf;
 		lg->buf = tmp;
@@ -280,16 +295,14 @@ writer_main(void *arg)
 		}
 		(void)pthread_mutex_unlock(&lg->mu);
 
-		lost = n > 0 ? write_all(lg->fd, lg->batch, n) : 0;
+		lost = write_all(lg->fd, lg->batch, n);
 		free_list(to_free);
 		to_free = NULL;
 
 		(void)pthread_mutex_lock(&lg->mu);
-		if (n > 0) {
-			lg->stats.writes++;
-			lg->stats.bytes += n - lost;
-			lg->stats.dropped_bytes += lost;
-		}
+		lg->stats.writes++;
+		lg->stats.bytes += n - lost;
+		lg->stats.dropped_bytes += lost;
 	}
 	(void)pthread_mutex_unlock(&lg->mu);
 	return NULL;
@@ -313,7 +326,6 @@ mapi_logger_start(int fd, size_t max_bytes, int64_t linger_ns,
                   struct mapi_logger **out_lg)
 {
 	struct mapi_logger *lg = NULL;
-	pthread_condattr_t attr;
 	enum mapi_err err = MAPI_EINVAL;
 	int inited = 0; /* how many of mu, wake, space, turn exist */
 
@@ -347,15 +359,11 @@ mapi_logger_start(int fd, size_t max_bytes, int64_t linger_ns,
 		goto out;
 	}
 	inited++;
-	if (pthread_condattr_init(&attr) != 0) {
+	if (pthread_cond_init(&lg->wake, NULL) != 0) {
 		goto out;
 	}
-	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
-	    pthread_cond_init(&lg->wake, &attr) == 0) {
-		inited++;
-	}
-	(void)pthread_condattr_destroy(&attr);
-	if (inited < 2 || pthread_cond_init(&lg->space, NULL) != 0) {
+	inited++;
+	if (pthread_cond_init(&lg->space, NULL) != 0) {
 		goto out;
 	}
 	inited++;

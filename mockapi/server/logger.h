@@ -14,13 +14,16 @@
  * from the events subscriber (sim/events.h), which hands them out in seq
  * order; every number must be appended exactly once.
  *
- * Batching and latency: the writer sleeps while nothing is buffered. The
- * first line after a quiet spell wakes it; it then waits `linger_ns` of
- * REAL time (CLOCK_MONOTONIC) for more lines and writes everything
- * buffered with one write(2) (repeated only for short writes and EINTR; a
- * non-blocking descriptor is polled). So an idle server's line is on the fd
- * within about linger_ns, and a busy server writes one batch per linger_ns.
- * Half a buffer full ends the linger early.
+ * Batching and latency: while lines keep coming the writer ticks: it
+ * sleeps `linger_ns` of REAL time (CLOCK_MONOTONIC), then writes all that
+ * was buffered with one write(2) (repeated only for short writes and
+ * EINTR; a non-blocking descriptor is polled). After a tick that found
+ * nothing it waits untimed, and the next line wakes it (the only time an
+ * appender makes a syscall, after dropping the lock). So an idle server's
+ * line is on the fd about linger_ns after it was appended, and a busy
+ * server writes one batch per linger_ns. Half a buffer full, a waiting
+ * appender or mapi_logger_stop() cut the linger short (noticed within
+ * 10 ms).
  *
  * Back-pressure: at most `max_bytes` are buffered waiting for the writer
  * (plus as much again in the batch being written and at most max_bytes of
@@ -33,8 +36,9 @@
  *   stay open until mapi_logger_stop() returns.
  * Thread safety: mapi_logger_append() from any number of threads;
  *   mapi_logger_stop() once, after every append has returned.
- * Locking: appends hold the logger's mutex only to copy bytes; it is
- *   never held across a syscall except to wait for space when full.
+ * Locking: appends hold the logger's mutex only to copy bytes. No syscall
+ *   runs with it held, except on the full paths: waiting for space or a
+ *   turn, and waking the appenders that wait so.
  * Errors: enum mapi_err from start; append cannot fail.
  */
 
