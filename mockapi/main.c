@@ -174,8 +174,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	sink.fmt = cfg.log_format;
-	mapi_events_set_subscriber(mapi_server_events(server), log_line,
-	                           &sink);
+	mapi_events_set_subscriber(mapi_server_events(server), log_line, &sink);
 	/* Start-up parsed the fixtures or snapshot into many small blocks
 	 * and freed the parse trees: hand those free pages back (29 MB of
 	 * 65 MB with 10 000 pods). */

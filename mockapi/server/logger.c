@@ -47,9 +47,9 @@ struct mapi_logger {
 	 * read without it as a hint. */
 	char *buf; /* lines waiting for the writer, in order */
 	size_t used;
-	char *batch;             /* the writer's buffer, swapped with buf */
-	_Atomic uint64_t next;   /* order of the next line to enter buf */
-	struct parked *parked;   /* early lines, ascending order */
+	char *batch;           /* the writer's buffer, swapped with buf */
+	_Atomic uint64_t next; /* order of the next line to enter buf */
+	struct parked *parked; /* early lines, ascending order */
 	size_t parked_bytes;
 	enum writer_state wstate;
 	bool kicked; /* half full or someone waits for space: cut the linger */

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +30,7 @@ struct ring {
 
 struct mapi_events {
 	const struct mapi_clock *clock;
-	pthread_mutex_t mu; /* guards the rings, `shutdown` and sub_* */
+	pthread_mutex_t mu;     /* guards the rings, `shutdown` and sub_* */
 	pthread_mutex_t set_mu; /* serialises mapi_events_set_subscriber */
 	struct ring events;
 	struct ring requests;
@@ -598,7 +598,7 @@ void
 mapi_events_set_subscriber(struct mapi_events *ev,
                            mapi_events_subscriber_fn *fn, void *payload)
 {
-	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 100 * 1000 };
+	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 100000 };
 	unsigned old;
 
 	(void)pthread_mutex_lock(&ev->set_mu);

@@ -47,8 +47,8 @@ sleep_ms(long ms)
 /* Reads a pipe to EOF on its own thread, optionally slowly. */
 struct reader {
 	int fd;
-	size_t chunk;  /* bytes per read (0 = 64 KiB) */
-	long pause_us; /* between reads */
+	size_t chunk;   /* bytes per read (0 = 64 KiB) */
+	long pause_us;  /* between reads */
 	atomic_bool go; /* reads only once set */
 	pthread_mutex_t mu;
 	char *data;
@@ -62,8 +62,8 @@ reader_main(void *p)
 {
 	struct reader *r = p;
 	char tmp[65536];
-	size_t chunk = r->chunk > 0 && r->chunk < sizeof(tmp) ? r->chunk
-	                                                      : sizeof(tmp);
+	size_t chunk =
+		r->chunk > 0 && r->chunk < sizeof(tmp) ? r->chunk : sizeof(tmp);
 
 	while (!atomic_load(&r->go)) {
 		sleep_ms(1);
@@ -196,9 +196,9 @@ test_logger_start_rejects_bad_arguments(void **state)
 
 	(void)state;
 	assert_int_equal(mapi_logger_start(-1, 0, -1, &lg), MAPI_EINVAL);
-	assert_int_equal(mapi_logger_start(2, MAPI_LOGGER_MIN_MAX_BYTES - 1,
-	                                   -1, &lg),
-	                 MAPI_EINVAL);
+	assert_int_equal(
+		mapi_logger_start(2, MAPI_LOGGER_MIN_MAX_BYTES - 1, -1, &lg),
+		MAPI_EINVAL);
 	assert_ptr_equal(lg, (struct mapi_logger *)&lg); /* unchanged */
 	mapi_logger_stop(NULL, NULL);
 }
@@ -227,7 +227,10 @@ racer_main(void *p)
 static void
 test_logger_keeps_order_across_threads_without_loss(void **state)
 {
-	enum { N = 200000, THREADS = 4 };
+	enum {
+		N = 200000,
+		THREADS = 4
+	};
 	struct mapi_logger *lg = NULL;
 	struct mapi_logger_stats st;
 	struct reader rd;
@@ -241,7 +244,7 @@ test_logger_keeps_order_across_threads_without_loss(void **state)
 	atomic_init(&counter, 0);
 	make_pipe(fds, 0);
 	reader_start(&rd, fds[0], 0, 0, true);
-	assert_int_equal(mapi_logger_start(fds[1], 64 * 1024, -1, &lg),
+	assert_int_equal(mapi_logger_start(fds[1], (size_t)64 * 1024, -1, &lg),
 	                 MAPI_OK);
 	r = (struct racer){ .lg = lg, .counter = &counter, .total = N };
 	for (i = 0; i < THREADS; i++) {
@@ -301,7 +304,7 @@ test_logger_batches_many_lines_per_write(void **state)
 	make_pipe(fds, 0);
 	reader_start(&rd, fds[0], 0, 0, true);
 	/* 50 ms linger: 2000 quick appends fit in a few batches. */
-	assert_int_equal(mapi_logger_start(fds[1], 0, 50 * 1000 * 1000, &lg),
+	assert_int_equal(mapi_logger_start(fds[1], 0, INT64_C(50000000), &lg),
 	                 MAPI_OK);
 	append_n(lg, 1, 2000);
 	mapi_logger_stop(lg, &st);
@@ -380,7 +383,9 @@ test_logger_stop_flushes_without_waiting_for_linger(void **state)
 static void
 test_logger_resumes_short_writes_on_nonblocking_pipe(void **state)
 {
-	enum { N = 20000 };
+	enum {
+		N = 20000
+	};
 	struct mapi_logger *lg = NULL;
 	struct mapi_logger_stats st;
 	struct reader rd;
@@ -391,7 +396,7 @@ test_logger_resumes_short_writes_on_nonblocking_pipe(void **state)
 	/* Non-blocking: a big batch gets short writes, then EAGAIN. */
 	assert_int_equal(fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
 	reader_start(&rd, fds[0], 997, 200, true); /* slow, odd chunks */
-	assert_int_equal(mapi_logger_start(fds[1], 0, 20 * 1000 * 1000, &lg),
+	assert_int_equal(mapi_logger_start(fds[1], 0, INT64_C(20000000), &lg),
 	                 MAPI_OK);
 	append_n(lg, 1, N);
 	mapi_logger_stop(lg, &st);
@@ -414,7 +419,9 @@ on_sigusr1(int sig)
 static void
 test_logger_resumes_writes_interrupted_by_signals(void **state)
 {
-	enum { N = 20000 };
+	enum {
+		N = 20000
+	};
 	struct mapi_logger *lg = NULL;
 	struct mapi_logger_stats st;
 	struct sigaction sa, old_sa;
@@ -479,7 +486,9 @@ bulk_main(void *p)
 static void
 test_logger_full_buffer_makes_appenders_wait(void **state)
 {
-	enum { N = 5000 }; /* about 110 KB, far above buffers + pipe */
+	enum {
+		N = 5000
+	}; /* about 110 KB, far above buffers + pipe */
 	struct mapi_logger *lg = NULL;
 	struct mapi_logger_stats st;
 	struct reader rd;
@@ -514,7 +523,9 @@ test_logger_full_buffer_makes_appenders_wait(void **state)
 static void
 test_logger_waits_for_turn_when_parking_is_full(void **state)
 {
-	enum { N = 2000 }; /* orders 2..N: far more than 4 KiB parked */
+	enum {
+		N = 2000
+	}; /* orders 2..N: far more than 4 KiB parked */
 	struct mapi_logger *lg = NULL;
 	struct mapi_logger_stats st;
 	struct reader rd;
