@@ -16,6 +16,7 @@
 
 #include "mapi_version.h"
 #include "server/config.h"
+#include "server/logger.h"
 #include "server/server.h"
 #include "sim/events.h"
 
@@ -90,21 +91,35 @@ print_env(const struct mapi_server *server)
 	}
 }
 
-/* --log-format: one stderr line per token event and journal entry. */
+/* Where log_line() sends its lines. */
+struct log_sink {
+	enum mapi_log_format fmt;
+	struct mapi_logger *logger; /* writes stderr, in order, batched */
+};
+
+/*
+ * --log-format: one stderr line per token event and journal entry. Runs
+ * in the adding (request) thread without locks; the logger puts the
+ * lines back in order and its own thread writes them.
+ */
 static void
 log_line(const struct mapi_event *ev, const struct mapi_request_entry *req,
-         void *payload)
+         uint64_t order, void *payload)
 {
-	const enum mapi_log_format *fmt = payload;
-	char line[2048];
+	const struct log_sink *sink = payload;
+	char line[2048 + 1]; /* at most 2047 characters, then '\n' */
+	size_t n;
 
 	if (ev != NULL) {
-		(void)mapi_events_format_line(ev, *fmt, line, sizeof(line));
+		n = mapi_events_format_line(ev, sink->fmt, line, 2048);
 	} else {
-		(void)mapi_events_format_request_line(req, *fmt, line,
-		                                      sizeof(line));
+		n = mapi_events_format_request_line(req, sink->fmt, line, 2048);
 	}
-	fprintf(stderr, "%s\n", line);
+	if (n > 2047) {
+		n = 2047; /* truncated, as the formatter did */
+	}
+	line[n++] = '\n';
+	mapi_logger_append(sink->logger, order, line, n);
 }
 
 int
@@ -113,6 +128,7 @@ main(int argc, char **argv)
 	struct mapi_config cfg;
 	struct mapi_diag diag = { 0 };
 	struct mapi_server *server = NULL;
+	struct log_sink sink = { .logger = NULL };
 	sigset_t set;
 	int sig = 0;
 
@@ -151,8 +167,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "mockapi: %s\n", diag.msg);
 		return 2;
 	}
-	mapi_events_set_subscriber(mapi_server_events(server), log_line,
-	                           &cfg.log_format);
+	/* After the sigmask: the writer thread must not take the signals. */
+	if (mapi_logger_start(STDERR_FILENO, 0, -1, &sink.logger) != MAPI_OK) {
+		fprintf(stderr, "mockapi: cannot start the stderr logger\n");
+		mapi_server_stop(server);
+		return 2;
+	}
+	sink.fmt = cfg.log_format;
+	mapi_events_set_subscriber(mapi_server_events(server), log_line, &sink);
 	/* Start-up parsed the fixtures or snapshot into many small blocks
 	 * and freed the parse trees: hand those free pages back (29 MB of
 	 * 65 MB with 10 000 pods). */
@@ -172,7 +194,10 @@ main(int argc, char **argv)
 	while (sigwait(&set, &sig) != 0) {
 		/* sigwait only fails for a bad set; retry is harmless. */
 	}
-	mapi_events_set_subscriber(mapi_server_events(server), NULL, NULL);
+	/* The subscriber stays set while the server stops, so the lines of
+	 * requests finishing now are logged too; once it has stopped no add
+	 * can run, and the logger writes what is left before we exit. */
 	mapi_server_stop(server);
+	mapi_logger_stop(sink.logger, /* out_stats= */ NULL);
 	return 0;
 }

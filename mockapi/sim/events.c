@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +30,18 @@ struct ring {
 
 struct mapi_events {
 	const struct mapi_clock *clock;
-	pthread_mutex_t mu;     /* guards both rings and `shutdown` */
-	pthread_mutex_t sub_mu; /* serialises subscriber calls, guards sub */
+	pthread_mutex_t mu;     /* guards the rings, `shutdown` and sub_* */
+	pthread_mutex_t set_mu; /* serialises mapi_events_set_subscriber */
 	struct ring events;
 	struct ring requests;
 	bool shutdown;
 	mapi_events_subscriber_fn *sub_fn;
 	void *sub_payload;
+	uint64_t sub_order; /* the last order handed to this subscriber */
+	unsigned sub_gen;   /* bumped by every set_subscriber */
+	/* Calls running, by generation parity (set_subscriber waits for
+	 * the previous generation's to finish). */
+	atomic_size_t sub_busy[2];
 };
 
 static const char *const type_names[MAPI_EVENT_TYPE_COUNT_] = {
@@ -153,13 +159,15 @@ mapi_events_new(size_t capacity_events, size_t capacity_requests,
 		goto out;
 	}
 	ev->clock = clock;
+	atomic_init(&ev->sub_busy[0], 0);
+	atomic_init(&ev->sub_busy[1], 0);
 	if (pthread_mutex_init(&ev->mu, NULL) != 0) {
 		free(ev);
 		ev = NULL;
 		err = MAPI_EINTERNAL;
 		goto out;
 	}
-	if (pthread_mutex_init(&ev->sub_mu, NULL) != 0) {
+	if (pthread_mutex_init(&ev->set_mu, NULL) != 0) {
 		(void)pthread_mutex_destroy(&ev->mu);
 		free(ev);
 		ev = NULL;
@@ -191,22 +199,47 @@ mapi_events_free(struct mapi_events *ev)
 	}
 	ring_fini(&ev->events);
 	ring_fini(&ev->requests);
-	(void)pthread_mutex_destroy(&ev->sub_mu);
+	(void)pthread_mutex_destroy(&ev->set_mu);
 	(void)pthread_mutex_destroy(&ev->mu);
 	free(ev);
 }
 
+/* What an add needs to call the subscriber after dropping mu. */
+struct call {
+	mapi_events_subscriber_fn *fn;
+	void *payload;
+	uint64_t order;
+	unsigned gen;
+};
+
 /*
- * Runs the subscriber, if any, on a copy of the entry. sub_mu is taken
- * before the entry gets its seq so lines are delivered in seq order.
+ * With mu held, right after the entry got its seq: takes the next order
+ * number, so orders follow seq across both rings, and counts the call as
+ * running.
  */
 static void
-notify(struct mapi_events *ev, const struct mapi_event *e,
-       const struct mapi_request_entry *r)
+call_begin(struct mapi_events *ev, struct call *c)
 {
-	if (ev->sub_fn != NULL) {
-		ev->sub_fn(e, r, ev->sub_payload);
+	c->fn = ev->sub_fn;
+	if (c->fn == NULL) {
+		return;
 	}
+	c->payload = ev->sub_payload;
+	c->order = ++ev->sub_order;
+	c->gen = ev->sub_gen & 1;
+	atomic_fetch_add(&ev->sub_busy[c->gen], 1);
+}
+
+/* Without any lock: runs the subscriber on the caller's copy. */
+static void
+call_end(struct mapi_events *ev, const struct call *c,
+         const struct mapi_event *e, const struct mapi_request_entry *r)
+{
+	if (c->fn == NULL) {
+		return;
+	}
+	c->fn(e, r, c->order, c->payload);
+	atomic_fetch_sub(&ev->sub_busy[c->gen], 1);
 }
 
 uint64_t
@@ -214,6 +247,7 @@ mapi_events_add(struct mapi_events *ev, const struct mapi_event_input *in)
 {
 	struct mapi_event e;
 	struct mapi_event *slot;
+	struct call c;
 	size_t i;
 
 	memset(&e, 0, sizeof(e));
@@ -238,14 +272,13 @@ mapi_events_add(struct mapi_events *ev, const struct mapi_event_input *in)
 	copy_bounded(e.reason, sizeof(e.reason), in->reason);
 	copy_bounded(e.volume, sizeof(e.volume), in->volume);
 
-	(void)pthread_mutex_lock(&ev->sub_mu);
 	(void)pthread_mutex_lock(&ev->mu);
 	slot = ring_push(&ev->events, &e.seq);
 	*slot = e;
+	call_begin(ev, &c);
 	(void)pthread_cond_broadcast(&ev->events.cond);
 	(void)pthread_mutex_unlock(&ev->mu);
-	notify(ev, &e, NULL);
-	(void)pthread_mutex_unlock(&ev->sub_mu);
+	call_end(ev, &c, &e, NULL);
 	return e.seq;
 }
 
@@ -255,6 +288,7 @@ mapi_events_add_request(struct mapi_events *ev,
 {
 	struct mapi_request_entry r;
 	struct mapi_request_entry *slot;
+	struct call c;
 	char *q;
 
 	memset(&r, 0, sizeof(r));
@@ -271,14 +305,13 @@ mapi_events_add_request(struct mapi_events *ev,
 	r.duration_us = in->duration_us;
 	copy_bounded(r.fault, sizeof(r.fault), in->fault);
 
-	(void)pthread_mutex_lock(&ev->sub_mu);
 	(void)pthread_mutex_lock(&ev->mu);
 	slot = ring_push(&ev->requests, &r.seq);
 	*slot = r;
+	call_begin(ev, &c);
 	(void)pthread_cond_broadcast(&ev->requests.cond);
 	(void)pthread_mutex_unlock(&ev->mu);
-	notify(ev, NULL, &r);
-	(void)pthread_mutex_unlock(&ev->sub_mu);
+	call_end(ev, &c, NULL, &r);
 	return r.seq;
 }
 
@@ -565,10 +598,23 @@ void
 mapi_events_set_subscriber(struct mapi_events *ev,
                            mapi_events_subscriber_fn *fn, void *payload)
 {
-	(void)pthread_mutex_lock(&ev->sub_mu);
+	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 100000 };
+	unsigned old;
+
+	(void)pthread_mutex_lock(&ev->set_mu);
+	(void)pthread_mutex_lock(&ev->mu);
+	old = ev->sub_gen & 1;
+	ev->sub_gen++;
 	ev->sub_fn = fn;
 	ev->sub_payload = fn != NULL ? payload : NULL;
-	(void)pthread_mutex_unlock(&ev->sub_mu);
+	ev->sub_order = 0;
+	(void)pthread_mutex_unlock(&ev->mu);
+	/* Rare (start-up, shutdown): poll rather than make every add
+	 * signal. Calls of the new subscriber count in the other slot. */
+	while (atomic_load(&ev->sub_busy[old]) != 0) {
+		(void)nanosleep(&pause, NULL);
+	}
+	(void)pthread_mutex_unlock(&ev->set_mu);
 }
 
 /* An snprintf-like appender that keeps counting past the end of buf. */

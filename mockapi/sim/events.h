@@ -21,9 +21,15 @@
  *   results are fresh cJSON trees the caller frees with cJSON_Delete().
  * Thread safety: every function locks internally and is safe from any
  *   thread; adds are O(1). The subscriber (mapi_events_set_subscriber) is
- *   called after the entry is in the ring, with an internal "subscriber"
- *   lock held so lines come out in seq order; it may call
- *   mapi_events_since*() but must not add entries or change the subscriber.
+ *   called after the entry is in the ring, by the adding thread, with NO
+ *   lock held: calls from different threads run at the same time and may
+ *   finish in any order. Each call carries an `order` number instead:
+ *   1, 2, 3, ... with no gaps or repeats from the moment the subscriber was
+ *   set, taken under the same lock as the entry's seq, so sorting the
+ *   calls by order gives seq order in each ring and the real interleaving
+ *   of the two (server/logger.h does that sorting for --log-format). It
+ *   may call mapi_events_since*() but must not add entries or change the
+ *   subscriber.
  * Errors: enum mapi_err; outputs are written only on MAPI_OK.
  * Limits: capacities are fixed at creation, 1..MAPI_EVENTS_MAX_CAPACITY.
  * Time: entries are stamped with the mock clock given at creation
@@ -139,10 +145,14 @@ enum mapi_log_format {
 	MAPI_LOG_JSON, /* one JSON object, one line (the /mock/v1 item shape) */
 };
 
-/* Called once per added entry; exactly one of ev / req is non-NULL. */
+/*
+ * Called once per added entry; exactly one of ev / req is non-NULL (both
+ * are the adder's copies, valid during the call). `order` is the call's
+ * place in the combined seq order (see the module comment).
+ */
 typedef void mapi_events_subscriber_fn(const struct mapi_event *ev,
                                        const struct mapi_request_entry *req,
-                                       void *payload);
+                                       uint64_t order, void *payload);
 
 /*
  * Creates both rings, capacity_events and capacity_requests entries each
@@ -220,7 +230,10 @@ void mapi_events_clear(struct mapi_events *ev);
 
 /*
  * Sets (fn != NULL) or removes (fn == NULL) the one subscriber, called for
- * every entry added afterwards (see the module comment for its rules).
+ * every entry added afterwards (see the module comment for its rules);
+ * order numbers start again at 1. Returns once no call of the previous
+ * subscriber is running any more (it polls for that), so its payload may
+ * then be freed. Must not be called from a subscriber.
  */
 void mapi_events_set_subscriber(struct mapi_events *ev,
                                 mapi_events_subscriber_fn *fn, void *payload);

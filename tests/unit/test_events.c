@@ -2,11 +2,13 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -457,9 +459,11 @@ struct sub_log {
 
 static void
 subscriber(const struct mapi_event *ev, const struct mapi_request_entry *req,
-           void *payload)
+           uint64_t order, void *payload)
 {
 	struct sub_log *log = payload;
+
+	(void)order;
 
 	if (ev != NULL && log->n < 8) {
 		log->seqs[log->n++] = ev->seq;
@@ -522,6 +526,183 @@ test_events_concurrent_adds_get_unique_seqs(void **state)
 	assert_int_equal(mapi_events_last_seq(f->ev), 4000);
 }
 
+/*
+ * Records (order -> ring, seq) for every call; with 4 threads adding to
+ * both rings, sorting by order must give each ring's seqs ascending and
+ * use every order 1..N exactly once.
+ */
+#define ORDER_N 4000
+
+struct order_log {
+	pthread_mutex_t mu;
+	unsigned char kind[ORDER_N + 1]; /* 0 unused, 1 event, 2 request */
+	uint64_t seq[ORDER_N + 1];
+	size_t calls;
+	size_t bad; /* orders out of range or repeated */
+};
+
+static void
+order_subscriber(const struct mapi_event *ev,
+                 const struct mapi_request_entry *req, uint64_t order,
+                 void *payload)
+{
+	struct order_log *log = payload;
+
+	(void)pthread_mutex_lock(&log->mu);
+	log->calls++;
+	if (order == 0 || order > ORDER_N || log->kind[order] != 0) {
+		log->bad++;
+	} else {
+		log->kind[order] = ev != NULL ? 1 : 2;
+		log->seq[order] = ev != NULL ? ev->seq : req->seq;
+	}
+	(void)pthread_mutex_unlock(&log->mu);
+}
+
+static void *
+mixed_add_thread(void *p)
+{
+	struct adder *a = p;
+	struct mapi_request_input rin = { .method = "GET", .path = "/x" };
+	int i;
+
+	for (i = 0; i < ORDER_N / 8; i++) {
+		(void)add_simple(a->ev, MAPI_EVENT_REVIEWED, "x");
+		(void)mapi_events_add_request(a->ev, &rin);
+	}
+	return NULL;
+}
+
+static void
+test_events_subscriber_orders_follow_seq_across_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct adder a = { .ev = f->ev };
+	struct order_log *log = calloc(1, sizeof(*log));
+	uint64_t last[3] = { 0, 0, 0 };
+	pthread_t t[4];
+	size_t i;
+
+	assert_non_null(log);
+	assert_int_equal(pthread_mutex_init(&log->mu, NULL), 0);
+	mapi_events_set_subscriber(f->ev, order_subscriber, log);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(
+			pthread_create(&t[i], NULL, mixed_add_thread, &a), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	}
+	mapi_events_set_subscriber(f->ev, NULL, NULL);
+	assert_int_equal(log->calls, ORDER_N);
+	assert_int_equal(log->bad, 0);
+	for (i = 1; i <= ORDER_N; i++) {
+		assert_true(log->kind[i] == 1 || log->kind[i] == 2);
+		/* The k-th call of a ring in order is that ring's seq k. */
+		assert_int_equal(log->seq[i], last[log->kind[i]] + 1);
+		last[log->kind[i]] = log->seq[i];
+	}
+	assert_int_equal(last[1], ORDER_N / 2);
+	assert_int_equal(last[2], ORDER_N / 2);
+	/* A new subscriber counts from 1 again. */
+	memset(log->kind, 0, sizeof(log->kind));
+	mapi_events_set_subscriber(f->ev, order_subscriber, log);
+	(void)add_simple(f->ev, MAPI_EVENT_ISSUED, "y");
+	mapi_events_set_subscriber(f->ev, NULL, NULL);
+	assert_int_equal(log->kind[1], 1);
+	assert_int_equal(log->seq[1], ORDER_N / 2 + 1);
+	(void)pthread_mutex_destroy(&log->mu);
+	free(log);
+}
+
+/* A subscriber that blocks until released, to catch set_subscriber. */
+struct slow_sub {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool entered;
+	bool release;
+	bool finished;
+};
+
+static void
+slow_subscriber(const struct mapi_event *ev,
+                const struct mapi_request_entry *req, uint64_t order,
+                void *payload)
+{
+	struct slow_sub *s = payload;
+
+	(void)ev;
+	(void)req;
+	(void)order;
+	(void)pthread_mutex_lock(&s->mu);
+	s->entered = true;
+	(void)pthread_cond_broadcast(&s->cond);
+	while (!s->release) {
+		(void)pthread_cond_wait(&s->cond, &s->mu);
+	}
+	s->finished = true;
+	(void)pthread_mutex_unlock(&s->mu);
+}
+
+static void *
+one_add_thread(void *p)
+{
+	(void)add_simple(p, MAPI_EVENT_ISSUED, "z");
+	return NULL;
+}
+
+struct unset_args {
+	struct mapi_events *ev;
+	struct slow_sub *s;
+	bool finished_when_returned;
+};
+
+static void *
+unset_thread(void *p)
+{
+	struct unset_args *u = p;
+
+	mapi_events_set_subscriber(u->ev, NULL, NULL);
+	(void)pthread_mutex_lock(&u->s->mu);
+	u->finished_when_returned = u->s->finished;
+	(void)pthread_mutex_unlock(&u->s->mu);
+	return NULL;
+}
+
+static void
+test_events_set_subscriber_waits_for_running_calls(void **state)
+{
+	struct fixture *f = *state;
+	struct slow_sub s = { .entered = false };
+	struct unset_args u = { .ev = f->ev, .s = &s };
+	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 20000000 };
+	pthread_t adder, unsetter;
+
+	assert_int_equal(pthread_mutex_init(&s.mu, NULL), 0);
+	assert_int_equal(pthread_cond_init(&s.cond, NULL), 0);
+	mapi_events_set_subscriber(f->ev, slow_subscriber, &s);
+	assert_int_equal(pthread_create(&adder, NULL, one_add_thread, f->ev),
+	                 0);
+	(void)pthread_mutex_lock(&s.mu);
+	while (!s.entered) {
+		(void)pthread_cond_wait(&s.cond, &s.mu);
+	}
+	(void)pthread_mutex_unlock(&s.mu);
+	/* The call is running and holds no events lock: reads work. */
+	assert_int_equal(mapi_events_last_seq(f->ev), 1);
+	assert_int_equal(pthread_create(&unsetter, NULL, unset_thread, &u), 0);
+	(void)nanosleep(&pause, NULL); /* let it reach the wait */
+	(void)pthread_mutex_lock(&s.mu);
+	s.release = true;
+	(void)pthread_cond_broadcast(&s.cond);
+	(void)pthread_mutex_unlock(&s.mu);
+	assert_int_equal(pthread_join(unsetter, NULL), 0);
+	assert_int_equal(pthread_join(adder, NULL), 0);
+	assert_true(u.finished_when_returned);
+	(void)pthread_cond_destroy(&s.cond);
+	(void)pthread_mutex_destroy(&s.mu);
+}
+
 static void
 test_events_type_names(void **state)
 {
@@ -550,6 +731,8 @@ static const struct CMUnitTest tests[] = {
 	T(test_events_shutdown_releases_waiters),
 	T(test_events_subscriber_sees_every_entry),
 	T(test_events_concurrent_adds_get_unique_seqs),
+	T(test_events_subscriber_orders_follow_seq_across_threads),
+	T(test_events_set_subscriber_waits_for_running_calls),
 	T(test_events_type_names),
 };
 
