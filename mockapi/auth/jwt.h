@@ -214,8 +214,9 @@ mapi_jwt_sign_tmpl(enum mapi_jws_alg alg, struct evp_pkey_st *key,
  * HMAC-SHA256 of n_parts byte strings fed in order (parts[i] of lens[i]
  * bytes; a NULL part must have length 0) under key (keylen bytes), into
  * out. Not a JWS operation: it is here because this file is the crypto
- * adapter (the token cache keys its entries with it, as kube-apiserver's
- * cached token authenticator does). MAPI_ECRYPTO if OpenSSL fails.
+ * adapter (kube-apiserver's cached token authenticator keys its entries
+ * with it; ours uses the cheaper mapi_jwt_siphash128 below).
+ * MAPI_ECRYPTO if OpenSSL fails.
  */
 MAPI_NODISCARD enum mapi_err
 mapi_jwt_hmac_sha256(const uint8_t *key, size_t keylen,
