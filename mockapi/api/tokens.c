@@ -590,8 +590,9 @@ reviewed_event(const struct mapi_call *call, const char *token, bool admin,
 		ev.sub = r->id.username;
 	}
 	if (!admin) {
-		mapi_satokens_peek(token, strlen(token), jti, sizeof(jti), kid,
-		                   sizeof(kid));
+		/* the review parsed the token once: its jti / kid */
+		(void)snprintf(jti, sizeof(jti), "%s", r->jti);
+		(void)snprintf(kid, sizeof(kid), "%s", r->kid);
 		ev.token = jti[0] == '\0' ? mapi_satokens_event_token(token)
 		                          : NULL;
 	}

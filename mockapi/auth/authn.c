@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "auth/authn.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 struct mapi_authn {
 	char *admin_token;
+	size_t admin_len; /* strlen(admin_token) */
 	bool anonymous;
 	mapi_token_validator_fn *validator;
 	void *validator_payload;
@@ -31,6 +33,7 @@ mapi_authn_new(const char *admin_token, bool anonymous,
 		free(a);
 		return MAPI_ENOMEM;
 	}
+	a->admin_len = strlen(a->admin_token);
 	a->anonymous = anonymous;
 	*out_authn = a;
 	return MAPI_OK;
@@ -60,28 +63,44 @@ mapi_authn_set_token_validator(struct mapi_authn *authn,
 	authn->validator_payload = payload;
 }
 
-bool
-mapi_authn_token_equal(const char *a, const char *b)
+/*
+ * Constant-time equality of a[0..la) and b[0..lb): the time depends on the
+ * lengths only. Eight bytes a step (memcpy loads: no alignment needed),
+ * then the tail; the bytes past the shorter string compare as 0 against
+ * the longer one's, so unequal lengths still walk both.
+ */
+static bool
+ct_equal(const char *a, size_t la, const char *b, size_t lb)
 {
-	size_t la = strlen(a);
-	size_t lb = strlen(b);
-	size_t n = la > lb ? la : lb;
-	unsigned char diff = la != lb;
-	size_t i;
+	size_t n = la < lb ? la : lb;
+	uint64_t diff = la != lb;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++) {
-		unsigned char x = i < la ? (unsigned char)a[i] : 0;
-		unsigned char y = i < lb ? (unsigned char)b[i] : 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		uint64_t y;
 
-		diff |= (unsigned char)(x ^ y);
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		diff |= x ^ y;
+	}
+	for (; i < n; i++) {
+		diff |= (uint64_t)((unsigned char)a[i] ^ (unsigned char)b[i]);
 	}
 	return diff == 0;
 }
 
 bool
+mapi_authn_token_equal(const char *a, const char *b)
+{
+	return ct_equal(a, strlen(a), b, strlen(b));
+}
+
+bool
 mapi_authn_is_admin_token(const struct mapi_authn *authn, const char *token)
 {
-	return token != NULL && mapi_authn_token_equal(token, authn->admin_token);
+	return token != NULL && ct_equal(token, strlen(token),
+	                                 authn->admin_token, authn->admin_len);
 }
 
 bool
@@ -124,7 +143,7 @@ is_space(char c)
  * is kube's invalidToken error (401, not anonymous): true with tok "".
  */
 static bool
-bearer_token(const char *h, char *tok, size_t cap)
+bearer_token(const char *h, char *tok, size_t cap, size_t *tok_len)
 {
 	const char *end;
 	const char *sp;
@@ -150,10 +169,12 @@ bearer_token(const char *h, char *tok, size_t cap)
 	n = sp != NULL ? (size_t)(sp - t) : (size_t)(end - t);
 	if (n == 0 || n >= cap) {
 		tok[0] = '\0'; /* empty, or present but over the bound */
+		*tok_len = 0;
 		return true;
 	}
 	memcpy(tok, t, n);
 	tok[n] = '\0';
+	*tok_len = n;
 	return true;
 }
 
@@ -184,10 +205,11 @@ mapi_authn_authenticate(const struct mapi_authn *authn,
 {
 	/* Bearer tokens longer than this are rejected, not truncated. */
 	char tok[16384];
+	size_t n = 0;
 	struct mapi_identity id;
 	enum mapi_err err;
 
-	if (!bearer_token(authorization, tok, sizeof(tok))) {
+	if (!bearer_token(authorization, tok, sizeof(tok), &n)) {
 		if (!authn->anonymous) {
 			mapi_diag_set(diag, "no credentials");
 			return MAPI_EUNAUTHORIZED;
@@ -195,23 +217,24 @@ mapi_authn_authenticate(const struct mapi_authn *authn,
 		fill_anonymous(out_id);
 		return MAPI_OK;
 	}
-	if (tok[0] == '\0') {
+	if (n == 0) {
 		mapi_diag_set(diag, "empty or too long bearer token");
 		return MAPI_EUNAUTHORIZED;
 	}
-	if (mapi_authn_token_equal(tok, authn->admin_token)) {
-		memset(tok, 0, sizeof(tok));
+	/* Only tok[0..n] ever held the token: clearing that is enough. */
+	if (ct_equal(tok, n, authn->admin_token, authn->admin_len)) {
+		memset(tok, 0, n + 1);
 		fill_admin(out_id);
 		return MAPI_OK;
 	}
 	if (authn->validator == NULL) {
-		memset(tok, 0, sizeof(tok));
+		memset(tok, 0, n + 1);
 		mapi_diag_set(diag, "invalid bearer token");
 		return MAPI_EUNAUTHORIZED;
 	}
 	memset(&id, 0, sizeof(id));
 	err = authn->validator(tok, &id, diag, authn->validator_payload);
-	memset(tok, 0, sizeof(tok));
+	memset(tok, 0, n + 1);
 	if (err != MAPI_OK) {
 		return MAPI_EUNAUTHORIZED;
 	}

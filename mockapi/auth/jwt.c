@@ -156,18 +156,23 @@ struct sbuf {
 	enum mapi_err err;
 };
 
-static void
-sb_put(struct sbuf *sb, const char *s, size_t n)
+/*
+ * Room for n more bytes plus a NUL; NULL (sb->err set) on overflow of
+ * MAPI_JWT_MAX_CLAIMS_JSON or ENOMEM. The caller writes the bytes at the
+ * returned pointer and then adds n to sb->len.
+ */
+static char *
+sb_reserve(struct sbuf *sb, size_t n)
 {
 	size_t cap;
 	char *p;
 
 	if (sb->err != MAPI_OK) {
-		return;
+		return NULL;
 	}
 	if (n > MAPI_JWT_MAX_CLAIMS_JSON - sb->len) {
 		sb->err = MAPI_EINVAL;
-		return;
+		return NULL;
 	}
 	if (sb->len + n + 1 > sb->cap) {
 		cap = sb->cap ? sb->cap : 256;
@@ -177,12 +182,23 @@ sb_put(struct sbuf *sb, const char *s, size_t n)
 		p = realloc(sb->p, cap);
 		if (p == NULL) {
 			sb->err = MAPI_ENOMEM;
-			return;
+			return NULL;
 		}
 		sb->p = p;
 		sb->cap = cap;
 	}
-	memcpy(sb->p + sb->len, s, n);
+	return sb->p + sb->len;
+}
+
+static void
+sb_put(struct sbuf *sb, const char *s, size_t n)
+{
+	char *p = sb_reserve(sb, n);
+
+	if (p == NULL) {
+		return;
+	}
+	memcpy(p, s, n);
 	sb->len += n;
 	sb->p[sb->len] = '\0';
 }
@@ -245,6 +261,17 @@ put_string(struct sbuf *sb, const char *str)
 		unsigned char c = s[i];
 		size_t l;
 
+		/* A run of bytes that go out as they are, in one copy. */
+		for (l = i; l < n && s[l] >= 0x20 && s[l] < 0x80 &&
+		            s[l] != '"' && s[l] != '\\' && s[l] != '<' &&
+		            s[l] != '>' && s[l] != '&';
+		     l++) {
+		}
+		if (l > i) {
+			sb_put(sb, (const char *)&s[i], l - i);
+			i = l;
+			continue;
+		}
 		if (c < 0x80) {
 			if (c >= 0x20 && c != '"' && c != '\\' && c != '<' &&
 			    c != '>' && c != '&') {
@@ -919,16 +946,16 @@ mapi_jwt_sign_input(enum mapi_jws_alg alg, struct evp_pkey_st *key,
 	return sign_input(alg, key, NULL, input, input_len, out_sig, out_len);
 }
 
+static enum mapi_err sign_fitted(enum mapi_jws_alg alg, EVP_PKEY *key,
+                                 const EVP_MD_CTX *tmpl, const char *input,
+                                 size_t input_len, uint8_t **out_sig,
+                                 size_t *out_len);
+
 static enum mapi_err
 sign_input(enum mapi_jws_alg alg, EVP_PKEY *key, const EVP_MD_CTX *tmpl,
            const char *input, size_t input_len, uint8_t **out_sig,
            size_t *out_len)
 {
-	bool oom;
-	EVP_MD_CTX *ctx = NULL;
-	uint8_t *sig = NULL;
-	uint8_t *raw = NULL;
-	size_t sig_len = 0;
 	enum mapi_err err = MAPI_EINVAL;
 
 	if (key == NULL || input == NULL || out_sig == NULL ||
@@ -936,7 +963,40 @@ sign_input(enum mapi_jws_alg alg, EVP_PKEY *key, const EVP_MD_CTX *tmpl,
 		return MAPI_EINVAL;
 	}
 	ERR_clear_error();
-	if (!key_fits(alg, key)) {
+	if (key_fits(alg, key)) {
+		err = sign_fitted(alg, key, tmpl, input, input_len, out_sig,
+		                  out_len);
+	}
+	ERR_clear_error();
+	return err;
+}
+
+/*
+ * sign_input for a key already checked with key_fits. One EVP_DigestSign
+ * into a buffer of EVP_PKEY_get_size() bytes (the largest signature the
+ * key makes: no size query first); ES256's DER is turned into R||S in
+ * place.
+ */
+static enum mapi_err
+sign_fitted(enum mapi_jws_alg alg, EVP_PKEY *key, const EVP_MD_CTX *tmpl,
+            const char *input, size_t input_len, uint8_t **out_sig,
+            size_t *out_len)
+{
+	bool oom;
+	EVP_MD_CTX *ctx = NULL;
+	uint8_t *sig = NULL;
+	uint8_t raw[ES256_SIG_LEN];
+	int max_len = EVP_PKEY_get_size(key);
+	size_t sig_len;
+	enum mapi_err err = MAPI_ECRYPTO;
+
+	if (max_len <= 0) {
+		goto out;
+	}
+	sig_len = (size_t)max_len;
+	sig = malloc(sig_len);
+	if (sig == NULL) {
+		err = MAPI_ENOMEM;
 		goto out;
 	}
 	ctx = digest_ctx(tmpl, key, true, &oom);
@@ -944,36 +1004,15 @@ sign_input(enum mapi_jws_alg alg, EVP_PKEY *key, const EVP_MD_CTX *tmpl,
 		err = oom ? MAPI_ENOMEM : MAPI_ECRYPTO;
 		goto out;
 	}
-	err = MAPI_ECRYPTO;
-	if (EVP_DigestSign(ctx, NULL, &sig_len, (const unsigned char *)input,
-	                   input_len) != 1) {
-		goto out;
-	}
-	sig = malloc(sig_len);
-	if (sig == NULL) {
-		err = MAPI_ENOMEM;
-		goto out;
-	}
 	if (EVP_DigestSign(ctx, sig, &sig_len, (const unsigned char *)input,
 	                   input_len) != 1) {
 		goto out;
 	}
 	if (alg == MAPI_JWS_ES256) {
-		raw = malloc(ES256_SIG_LEN);
-		if (raw == NULL) {
-			err = MAPI_ENOMEM;
-			goto out;
+		if (mapi_jwt_es256_der_to_raw(sig, sig_len, raw) != MAPI_OK) {
+			goto out; /* our own signer's output: ECRYPTO */
 		}
-		err = mapi_jwt_es256_der_to_raw(sig, sig_len, raw);
-		if (err != MAPI_OK) {
-			err = MAPI_ECRYPTO; /* our own signer's output */
-		}
-		if (err != MAPI_OK) {
-			goto out;
-		}
-		free(sig);
-		sig = raw;
-		raw = NULL;
+		memcpy(sig, raw, sizeof(raw)); /* max_len >= 64 for P-256 */
 		sig_len = ES256_SIG_LEN;
 	}
 	*out_sig = sig;
@@ -982,9 +1021,7 @@ sign_input(enum mapi_jws_alg alg, EVP_PKEY *key, const EVP_MD_CTX *tmpl,
 	err = MAPI_OK;
 out:
 	free(sig);
-	free(raw);
 	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
 	return err;
 }
 
@@ -992,14 +1029,13 @@ out:
 static void
 sb_put_b64(struct sbuf *sb, const uint8_t *data, size_t n)
 {
-	char *enc = mapi_b64url_encode_dup(data, n);
+	size_t m = mapi_b64url_encoded_len(n);
+	char *p = sb_reserve(sb, m);
 
-	if (enc == NULL) {
-		sb->err = sb->err != MAPI_OK ? sb->err : MAPI_ENOMEM;
+	if (p == NULL) {
 		return;
 	}
-	sb_puts(sb, enc);
-	free(enc);
+	sb->len += mapi_b64url_encode(data, n, p); /* NUL-terminates */
 }
 
 enum mapi_err
@@ -1014,9 +1050,8 @@ mapi_jwt_sign_tmpl(enum mapi_jws_alg alg, struct evp_pkey_st *key,
                    const struct evp_md_ctx_st *tmpl, const char *kid,
                    const struct cJSON *claims, char **out_token)
 {
-	cJSON *header = NULL;
-	char *header_json = NULL;
-	char *claims_json = NULL;
+	struct sbuf hdr = { 0 };
+	struct sbuf body = { 0 };
 	uint8_t *sig = NULL;
 	size_t sig_len = 0;
 	struct sbuf sb = { 0 };
@@ -1030,31 +1065,32 @@ mapi_jwt_sign_tmpl(enum mapi_jws_alg alg, struct evp_pkey_st *key,
 	if (!key_fits(alg, key)) {
 		goto out;
 	}
-	err = MAPI_ENOMEM;
-	header = cJSON_CreateObject();
-	if (header == NULL ||
-	    cJSON_AddStringToObject(header, "alg", mapi_jws_alg_name(alg)) ==
-	            NULL ||
-	    (kid != NULL &&
-	     cJSON_AddStringToObject(header, "kid", kid) == NULL)) {
-		goto out;
+	/* {"alg":..,"kid":..}: what serializing that object gives (sorted
+	 * keys, Go's escaping), without building it. */
+	sb_put(&hdr, "{\"alg\":", 7);
+	put_string(&hdr, mapi_jws_alg_name(alg));
+	if (kid != NULL) {
+		sb_put(&hdr, ",\"kid\":", 7);
+		put_string(&hdr, kid);
 	}
-	err = mapi_jwt_serialize_claims(header, &header_json);
+	sb_put(&hdr, "}", 1);
+	err = hdr.err;
 	if (err != MAPI_OK) {
 		goto out;
 	}
-	err = mapi_jwt_serialize_claims(claims, &claims_json);
+	put_value(&body, claims);
+	err = body.err;
 	if (err != MAPI_OK) {
 		goto out;
 	}
-	sb_put_b64(&sb, (const uint8_t *)header_json, strlen(header_json));
+	sb_put_b64(&sb, (const uint8_t *)hdr.p, hdr.len);
 	sb_put(&sb, ".", 1);
-	sb_put_b64(&sb, (const uint8_t *)claims_json, strlen(claims_json));
+	sb_put_b64(&sb, (const uint8_t *)body.p, body.len);
 	err = sb.err;
 	if (err != MAPI_OK) {
 		goto out;
 	}
-	err = sign_input(alg, key, tmpl, sb.p, sb.len, &sig, &sig_len);
+	err = sign_fitted(alg, key, tmpl, sb.p, sb.len, &sig, &sig_len);
 	if (err != MAPI_OK) {
 		goto out;
 	}
@@ -1069,9 +1105,8 @@ mapi_jwt_sign_tmpl(enum mapi_jws_alg alg, struct evp_pkey_st *key,
 out:
 	free(sb.p);
 	free(sig);
-	free(claims_json);
-	free(header_json);
-	cJSON_Delete(header);
+	free(body.p);
+	free(hdr.p);
 	ERR_clear_error();
 	return err;
 }
@@ -1199,4 +1234,122 @@ mapi_jwt_hmac_free(struct mapi_jwt_hmac *h)
 	}
 	EVP_MAC_CTX_free(h->ctx); /* HMAC's freectx cleanses the key */
 	free(h);
+}
+
+/* ---- SipHash-2-4-128 ---------------------------------------------------- */
+
+static uint64_t
+sip_load64(const uint8_t *p)
+{
+	return (uint64_t)p[0] | ((uint64_t)p[1] << 8) |
+	       ((uint64_t)p[2] << 16) | ((uint64_t)p[3] << 24) |
+	       ((uint64_t)p[4] << 32) | ((uint64_t)p[5] << 40) |
+	       ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
+}
+
+static void
+sip_store64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		p[i] = (uint8_t)(v >> (8 * i));
+	}
+}
+
+#define SIP_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+struct sip {
+	uint64_t v0, v1, v2, v3;
+	uint8_t buf[8];
+	size_t buf_len;
+	uint64_t total;
+};
+
+static void
+sip_round(struct sip *s)
+{
+	s->v0 += s->v1;
+	s->v1 = SIP_ROTL(s->v1, 13);
+	s->v1 ^= s->v0;
+	s->v0 = SIP_ROTL(s->v0, 32);
+	s->v2 += s->v3;
+	s->v3 = SIP_ROTL(s->v3, 16);
+	s->v3 ^= s->v2;
+	s->v0 += s->v3;
+	s->v3 = SIP_ROTL(s->v3, 21);
+	s->v3 ^= s->v0;
+	s->v2 += s->v1;
+	s->v1 = SIP_ROTL(s->v1, 17);
+	s->v1 ^= s->v2;
+	s->v2 = SIP_ROTL(s->v2, 32);
+}
+
+static void
+sip_block(struct sip *s, uint64_t m)
+{
+	s->v3 ^= m;
+	sip_round(s);
+	sip_round(s);
+	s->v0 ^= m;
+}
+
+static void
+sip_update(struct sip *s, const uint8_t *p, size_t n)
+{
+	s->total += n;
+	if (s->buf_len > 0) {
+		while (n > 0 && s->buf_len < 8) {
+			s->buf[s->buf_len++] = *p++;
+			n--;
+		}
+		if (s->buf_len < 8) {
+			return;
+		}
+		sip_block(s, sip_load64(s->buf));
+		s->buf_len = 0;
+	}
+	for (; n >= 8; p += 8, n -= 8) {
+		sip_block(s, sip_load64(p));
+	}
+	memcpy(s->buf, p, n);
+	s->buf_len = n;
+}
+
+void
+mapi_jwt_siphash128(const uint8_t key[MAPI_JWT_SIPHASH_KEY_LEN],
+                    const void *const *parts, const size_t *lens,
+                    size_t n_parts, uint8_t out[MAPI_JWT_SIPHASH_LEN])
+{
+	uint64_t k0 = sip_load64(key);
+	uint64_t k1 = sip_load64(key + 8);
+	struct sip s = {
+		.v0 = k0 ^ UINT64_C(0x736f6d6570736575),
+		.v1 = k1 ^ UINT64_C(0x646f72616e646f6d) ^ 0xee, /* 128-bit */
+		.v2 = k0 ^ UINT64_C(0x6c7967656e657261),
+		.v3 = k1 ^ UINT64_C(0x7465646279746573),
+	};
+	uint64_t b;
+	size_t i;
+
+	for (i = 0; i < n_parts; i++) {
+		if (lens[i] > 0) {
+			sip_update(&s, parts[i], lens[i]);
+		}
+	}
+	b = s.total << 56;
+	for (i = 0; i < s.buf_len; i++) {
+		b |= (uint64_t)s.buf[i] << (8 * i);
+	}
+	sip_block(&s, b);
+	s.v2 ^= 0xee;
+	for (i = 0; i < 4; i++) {
+		sip_round(&s);
+	}
+	sip_store64(out, s.v0 ^ s.v1 ^ s.v2 ^ s.v3);
+	s.v1 ^= 0xdd;
+	for (i = 0; i < 4; i++) {
+		sip_round(&s);
+	}
+	sip_store64(out + 8, s.v0 ^ s.v1 ^ s.v2 ^ s.v3);
 }

@@ -214,8 +214,9 @@ mapi_jwt_sign_tmpl(enum mapi_jws_alg alg, struct evp_pkey_st *key,
  * HMAC-SHA256 of n_parts byte strings fed in order (parts[i] of lens[i]
  * bytes; a NULL part must have length 0) under key (keylen bytes), into
  * out. Not a JWS operation: it is here because this file is the crypto
- * adapter (the token cache keys its entries with it, as kube-apiserver's
- * cached token authenticator does). MAPI_ECRYPTO if OpenSSL fails.
+ * adapter (kube-apiserver's cached token authenticator keys its entries
+ * with it; ours uses the cheaper mapi_jwt_siphash128 below).
+ * MAPI_ECRYPTO if OpenSSL fails.
  */
 MAPI_NODISCARD enum mapi_err
 mapi_jwt_hmac_sha256(const uint8_t *key, size_t keylen,
@@ -240,3 +241,21 @@ mapi_jwt_hmac_tag(const struct mapi_jwt_hmac *h, const void *const *parts,
                   const size_t *lens, size_t n_parts,
                   uint8_t out[MAPI_JWT_HMAC_LEN]);
 void mapi_jwt_hmac_free(struct mapi_jwt_hmac *h);
+
+/* Size of a SipHash-2-4-128 key and tag. */
+#define MAPI_JWT_SIPHASH_KEY_LEN 16
+#define MAPI_JWT_SIPHASH_LEN     16
+
+/*
+ * SipHash-2-4 with its 128-bit output (Aumasson and Bernstein, 2012; the
+ * reference implementation's siphash() with outlen 16, which is also
+ * OpenSSL's "SIPHASH" MAC at its defaults) of n_parts byte strings fed in
+ * order, as one message, under key. A keyed PRF: without the key nobody
+ * can find two inputs with the same tag faster than by guessing. Several
+ * times cheaper than HMAC-SHA256 and allocation-free, so the token cache
+ * (server/satokens) keys its entries with it. Pure C, cannot fail; a NULL
+ * part must have length 0.
+ */
+void mapi_jwt_siphash128(const uint8_t key[MAPI_JWT_SIPHASH_KEY_LEN],
+                         const void *const *parts, const size_t *lens,
+                         size_t n_parts, uint8_t out[MAPI_JWT_SIPHASH_LEN]);

@@ -1560,6 +1560,30 @@ fold_eq(const char *a, const char *b)
 }
 
 /*
+ * The "iss" of a decoded payload (an object or null) as std encoding/json
+ * reads it: case-insensitive key, the last one wins; "" when absent or
+ * null. False for a type error (Unmarshal fails).
+ */
+static bool
+iss_of_payload(const cJSON *json, const char **iss)
+{
+	const cJSON *v;
+
+	*iss = "";
+	cJSON_ArrayForEach(v, json) {
+		if (!fold_eq(v->string, "iss")) {
+			continue;
+		}
+		if (cJSON_IsString(v)) {
+			*iss = v->valuestring;
+		} else if (!cJSON_IsNull(v)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
  * hasCorrectIssuer(): not '{' after leading space, exactly 3 parts, the
  * payload base64url (raw) JSON whose "iss" (std encoding/json: case-
  * insensitive key, last one wins) is a string. *iss_out is malloc'd.
@@ -1575,7 +1599,6 @@ unverified_issuer(const char *token, size_t len, char **iss_out)
 	size_t plen;
 	cJSON *json = NULL;
 	const char *jend = NULL;
-	const cJSON *v;
 	const char *iss = "";
 	enum mapi_err err = MAPI_OK;
 
@@ -1611,15 +1634,8 @@ unverified_issuer(const char *token, size_t len, char **iss_out)
 	    !(cJSON_IsObject(json) || cJSON_IsNull(json))) {
 		goto out;
 	}
-	cJSON_ArrayForEach(v, json) {
-		if (!fold_eq(v->string, "iss")) {
-			continue;
-		}
-		if (cJSON_IsString(v)) {
-			iss = v->valuestring;
-		} else if (!cJSON_IsNull(v)) {
-			goto out; /* type error: Unmarshal fails */
-		}
+	if (!iss_of_payload(json, &iss)) {
+		goto out;
 	}
 	*iss_out = strdup(iss);
 	if (*iss_out == NULL) {
@@ -2199,31 +2215,43 @@ out:
 	return err;
 }
 
+/*
+ * A token the strict parser accepted passes hasCorrectIssuer()'s shape
+ * checks (no leading space or '{', three parts, base64url payload) and its
+ * payload is the very tree unverified_issuer() would build (the same
+ * cJSON call; the strict checks only refuse more), so its issuer is read
+ * from the parsed claims instead of decoding the payload a second time.
+ */
 static enum mapi_err
-validate_token(struct vstate *v)
+validate_token(struct vstate *v, const struct mapi_tokens_parsed *p)
 {
-	struct mapi_jwt_policy policy = { MAPI_JWS_RS256 | MAPI_JWS_ES256, 0 };
-	struct mapi_jwt *jwt = NULL;
-	enum mapi_jwt_reason why = MAPI_JWT_OK;
+	const struct mapi_jwt *jwt = p->jwt;
+	const char *iss_parsed = NULL;
 	char *iss = NULL;
 	char *kid = NULL;
 	struct mapi_key *key;
 	bool legacy;
 	bool ok;
-	enum mapi_err err;
+	enum mapi_err err = MAPI_OK;
 
-	err = unverified_issuer(v->token, v->len, &iss);
-	if (err != MAPI_OK || iss == NULL) {
-		return err; /* NOT_OURS */
+	if (jwt != NULL) {
+		if (!iss_of_payload(mapi_jwt_claims(jwt), &iss_parsed)) {
+			return MAPI_OK; /* NOT_OURS */
+		}
+	} else {
+		err = unverified_issuer(v->token, v->len, &iss);
+		if (err != MAPI_OK || iss == NULL) {
+			return err; /* NOT_OURS */
+		}
+		iss_parsed = iss;
 	}
-	legacy = strcmp(iss, MAPI_TOKENS_LEGACY_ISSUER) == 0;
-	if (!issuer_accepted(v->t, iss, legacy)) {
+	legacy = strcmp(iss_parsed, MAPI_TOKENS_LEGACY_ISSUER) == 0;
+	if (!issuer_accepted(v->t, iss_parsed, legacy)) {
 		goto out;
 	}
-	err = mapi_jwt_parse(v->token, v->len, &policy, &jwt, &why);
-	if (err == MAPI_EINVAL &&
-	    (why == MAPI_JWT_ALG_NONE || why == MAPI_JWT_BAD_ALG ||
-	     why == MAPI_JWT_UNKNOWN_CRIT)) {
+	if (jwt == NULL && (p->why == MAPI_JWT_ALG_NONE ||
+	                    p->why == MAPI_JWT_BAD_ALG ||
+	                    p->why == MAPI_JWT_UNKNOWN_CRIT)) {
 		/* go-jose parses these; only verification fails */
 		err = fallback_kid(v->token, v->len, &kid);
 		if (err == MAPI_OK) {
@@ -2239,11 +2267,8 @@ validate_token(struct vstate *v)
 		}
 		goto out;
 	}
-	if (err != MAPI_OK) {
-		if (err == MAPI_EINVAL) {
-			err = MAPI_OK; /* ParseSigned failed: silent */
-		}
-		goto out;
+	if (jwt == NULL) {
+		goto out; /* ParseSigned failed: silent */
 	}
 	err = verify(v, jwt, &ok);
 	if (err != MAPI_OK || !ok) {
@@ -2251,10 +2276,39 @@ validate_token(struct vstate *v)
 	}
 	err = validate_verified(v, jwt, legacy);
 out:
-	mapi_jwt_free(jwt);
 	free(iss);
 	free(kid);
 	return err;
+}
+
+enum mapi_err
+mapi_tokens_parse(const char *token, size_t len,
+                  struct mapi_tokens_parsed *out)
+{
+	struct mapi_jwt_policy policy = { MAPI_JWS_RS256 | MAPI_JWS_ES256, 0 };
+	struct mapi_tokens_parsed p = { 0 };
+	enum mapi_err err;
+
+	if (out == NULL || (token == NULL && len > 0)) {
+		return MAPI_EINVAL;
+	}
+	err = mapi_jwt_parse(token != NULL ? token : "", len, &policy, &p.jwt,
+	                     &p.why);
+	if (err != MAPI_OK && err != MAPI_EINVAL) {
+		return err;
+	}
+	*out = p;
+	return MAPI_OK;
+}
+
+void
+mapi_tokens_parsed_clear(struct mapi_tokens_parsed *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	mapi_jwt_free(p->jwt);
+	memset(p, 0, sizeof(*p));
 }
 
 void
@@ -2287,13 +2341,35 @@ mapi_tokens_validate(const struct mapi_tokens *t, const char *token, size_t len,
                      const char *const *audiences, size_t n_audiences,
                      int64_t now_ns, struct mapi_tokens_result *out)
 {
+	struct mapi_tokens_parsed p = { 0 };
+	enum mapi_err err;
+
+	if (t == NULL || (token == NULL && len > 0) || out == NULL) {
+		return MAPI_EINVAL;
+	}
+	err = mapi_tokens_parse(token, len, &p);
+	if (err == MAPI_OK) {
+		err = mapi_tokens_validate_parsed(t, token, len, &p, audiences,
+		                                  n_audiences, now_ns, out);
+	}
+	mapi_tokens_parsed_clear(&p);
+	return err;
+}
+
+enum mapi_err
+mapi_tokens_validate_parsed(const struct mapi_tokens *t, const char *token,
+                            size_t len,
+                            const struct mapi_tokens_parsed *parsed,
+                            const char *const *audiences, size_t n_audiences,
+                            int64_t now_ns, struct mapi_tokens_result *out)
+{
 	struct mapi_tokens_result r = { 0 };
 	struct vstate v = { 0 };
 	size_t i;
 	enum mapi_err err;
 
 	if (t == NULL || (token == NULL && len > 0) || out == NULL ||
-	    (audiences == NULL && n_audiences > 0) ||
+	    parsed == NULL || (audiences == NULL && n_audiences > 0) ||
 	    n_audiences > MAPI_TOKENS_MAX_AUDIENCES || t->keyset == NULL ||
 	    t->lookup == NULL) {
 		return MAPI_EINVAL;
@@ -2316,7 +2392,7 @@ mapi_tokens_validate(const struct mapi_tokens *t, const char *token, size_t len,
 		v.n_target = t->n_api_auds;
 	}
 	v.r = &r;
-	err = validate_token(&v);
+	err = validate_token(&v, parsed);
 	if (err == MAPI_OK && r.verdict != MAPI_TOKENS_AUTHENTICATED) {
 		/* keep only the verdict and the reason */
 		char *reason = r.reason;

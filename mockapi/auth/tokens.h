@@ -53,6 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/jwt.h"
 #include "errors.h"
 
 struct cJSON;
@@ -407,6 +408,36 @@ mapi_tokens_validate(const struct mapi_tokens *t, const char *token, size_t len,
 
 /* Frees the members and zeroes the struct. Accepts NULL. */
 void mapi_tokens_result_clear(struct mapi_tokens_result *r);
+
+/*
+ * The strict parse mapi_tokens_validate starts with (auth/jwt rules,
+ * RS256/ES256, MAPI_JWT_DEFAULT_MAX_LEN), exposed so that a caller who
+ * also reads the token's unverified header and claims (server/satokens,
+ * for events) parses it once: mapi_tokens_parse() then
+ * mapi_tokens_validate_parsed() is exactly mapi_tokens_validate().
+ */
+struct mapi_tokens_parsed {
+	struct mapi_jwt *jwt;     /* owned; NULL when the parse refused it */
+	enum mapi_jwt_reason why; /* the refusal, when jwt is NULL */
+};
+
+/* MAPI_OK whether or not the token parsed; MAPI_ENOMEM. */
+MAPI_NODISCARD enum mapi_err mapi_tokens_parse(const char *token, size_t len,
+                                               struct mapi_tokens_parsed *out);
+
+/* Frees the token and zeroes the struct. Accepts NULL. */
+void mapi_tokens_parsed_clear(struct mapi_tokens_parsed *p);
+
+/*
+ * mapi_tokens_validate for a token already through mapi_tokens_parse
+ * (parsed must come from token[0..len)); parsed is only read.
+ */
+MAPI_NODISCARD enum mapi_err
+mapi_tokens_validate_parsed(const struct mapi_tokens *t, const char *token,
+                            size_t len,
+                            const struct mapi_tokens_parsed *parsed,
+                            const char *const *audiences, size_t n_audiences,
+                            int64_t now_ns, struct mapi_tokens_result *out);
 
 /*
  * The TokenReview status.error string (§3.4): `invalid bearer token` for

@@ -18,10 +18,23 @@
 #include "sim/events.h"
 #include "state/store.h"
 
+_Static_assert(MAPI_SATOKENS_PEEK_SIZE == MAPI_EVENT_JTI_SIZE &&
+                       MAPI_SATOKENS_PEEK_SIZE == MAPI_EVENT_KID_SIZE,
+               "peeked jti/kid sized as the events keep them");
+
+#define CACHE_KEY_LEN MAPI_JWT_SIPHASH_LEN
+
+/* What a hit hands back besides the audiences (one allocation). */
+struct cached {
+	struct mapi_identity id;
+	char jti[MAPI_SATOKENS_PEEK_SIZE];
+	char kid[MAPI_SATOKENS_PEEK_SIZE];
+};
+
 struct cache_entry {
-	uint8_t key[MAPI_JWT_HMAC_LEN];
+	uint8_t key[CACHE_KEY_LEN];
 	int64_t expires_ns; /* mock clock; 0 = empty slot */
-	struct mapi_identity *id;
+	struct cached *c;
 	char **audiences;
 	size_t n_audiences;
 };
@@ -36,7 +49,7 @@ struct mapi_satokens {
 	uint64_t seed;
 	uint64_t rng_state;
 	/* success cache */
-	struct mapi_jwt_hmac *hmac; /* keyed once with 32 random bytes */
+	uint8_t cache_hkey[MAPI_JWT_SIPHASH_KEY_LEN]; /* random, per process */
 	pthread_mutex_t cache_lock;
 	struct cache_entry *cache; /* MAPI_SATOKENS_CACHE_SLOTS */
 	struct mapi_events *events; /* borrowed; NULL = no events */
@@ -290,21 +303,11 @@ mapi_satokens_new(const struct mapi_satokens_config *cfg,
 	if (s->cache == NULL) {
 		goto out;
 	}
-	{
-		uint8_t hk[32];
-
-		if (getrandom(hk, sizeof(hk), 0) != (ssize_t)sizeof(hk)) {
-			mapi_diag_set(diag, "getrandom: %s", strerror(errno));
-			err = MAPI_EIO;
-			goto out;
-		}
-		err = mapi_jwt_hmac_new(hk, sizeof(hk), &s->hmac);
-		memset(hk, 0, sizeof(hk));
-		if (err != MAPI_OK) {
-			mapi_diag_set(diag, "cannot make the cache key: %s",
-			              mapi_err_name(err));
-			goto out;
-		}
+	if (getrandom(s->cache_hkey, sizeof(s->cache_hkey), 0) !=
+	    (ssize_t)sizeof(s->cache_hkey)) {
+		mapi_diag_set(diag, "getrandom: %s", strerror(errno));
+		err = MAPI_EIO;
+		goto out;
 	}
 	if (cfg->api_audiences != NULL && *cfg->api_audiences != '\0') {
 		err = split_list(cfg->api_audiences, &auds);
@@ -346,7 +349,7 @@ entry_clear(struct cache_entry *e)
 {
 	size_t i;
 
-	free(e->id);
+	free(e->c);
 	for (i = 0; i < e->n_audiences; i++) {
 		free(e->audiences[i]);
 	}
@@ -369,7 +372,7 @@ mapi_satokens_free(struct mapi_satokens *s)
 	mapi_tokens_free(s->tokens);
 	(void)pthread_mutex_destroy(&s->rng_lock);
 	(void)pthread_mutex_destroy(&s->cache_lock);
-	mapi_jwt_hmac_free(s->hmac);
+	memset(s->cache_hkey, 0, sizeof(s->cache_hkey));
 	free(s);
 }
 
@@ -452,10 +455,10 @@ to_identity(const struct mapi_tokens_identity *ti, struct mapi_identity *id)
 
 static enum mapi_err
 cache_key(const struct mapi_satokens *s, const char *token, size_t len,
-          const char *const *auds, size_t n, uint8_t key[MAPI_JWT_HMAC_LEN])
+          const char *const *auds, size_t n, uint8_t key[CACHE_KEY_LEN])
 {
-	const void *parts[2 * MAPI_TOKENS_MAX_AUDIENCES + 3];
-	size_t lens[2 * MAPI_TOKENS_MAX_AUDIENCES + 3];
+	const void *parts[MAPI_TOKENS_MAX_AUDIENCES + 2];
+	size_t lens[MAPI_TOKENS_MAX_AUDIENCES + 2];
 	uint64_t count = n;
 	size_t k = 0;
 	size_t i;
@@ -472,18 +475,19 @@ cache_key(const struct mapi_satokens *s, const char *token, size_t len,
 	}
 	parts[k] = token;
 	lens[k++] = len;
-	return mapi_jwt_hmac_tag(s->hmac, parts, lens, k, key);
+	mapi_jwt_siphash128(s->cache_hkey, parts, lens, k, key);
+	return MAPI_OK;
 }
 
 static size_t
-slot_of(const uint8_t key[MAPI_JWT_HMAC_LEN])
+slot_of(const uint8_t key[CACHE_KEY_LEN])
 {
 	return (((size_t)key[0] << 8) | key[1]) % MAPI_SATOKENS_CACHE_SLOTS;
 }
 
 /* Copies a live entry into out; false on a miss (or ENOMEM). */
 static bool
-cache_find(struct mapi_satokens *s, const uint8_t key[MAPI_JWT_HMAC_LEN],
+cache_find(struct mapi_satokens *s, const uint8_t key[CACHE_KEY_LEN],
            int64_t now_ns, struct mapi_satokens_review *out)
 {
 	struct cache_entry *e = &s->cache[slot_of(key)];
@@ -491,11 +495,13 @@ cache_find(struct mapi_satokens *s, const uint8_t key[MAPI_JWT_HMAC_LEN],
 
 	(void)pthread_mutex_lock(&s->cache_lock);
 	if (e->expires_ns != 0 && now_ns < e->expires_ns &&
-	    memcmp(e->key, key, MAPI_JWT_HMAC_LEN) == 0 &&
+	    memcmp(e->key, key, CACHE_KEY_LEN) == 0 &&
 	    dup_strings(e->audiences, e->n_audiences, &out->audiences) ==
 	            MAPI_OK) {
 		out->authenticated = true;
-		out->id = *e->id;
+		out->id = e->c->id;
+		memcpy(out->jti, e->c->jti, sizeof(out->jti));
+		memcpy(out->kid, e->c->kid, sizeof(out->kid));
 		out->n_audiences = e->n_audiences;
 		hit = true;
 	} else if (e->expires_ns != 0 && now_ns >= e->expires_ns) {
@@ -507,21 +513,23 @@ cache_find(struct mapi_satokens *s, const uint8_t key[MAPI_JWT_HMAC_LEN],
 
 /* Best effort: an allocation failure just means no caching. */
 static void
-cache_put(struct mapi_satokens *s, const uint8_t key[MAPI_JWT_HMAC_LEN],
+cache_put(struct mapi_satokens *s, const uint8_t key[CACHE_KEY_LEN],
           int64_t now_ns, const struct mapi_satokens_review *r)
 {
 	struct cache_entry ne = { 0 };
 	struct cache_entry *e;
 
-	ne.id = malloc(sizeof(*ne.id));
-	if (ne.id == NULL || dup_strings(r->audiences, r->n_audiences,
-	                                 &ne.audiences) != MAPI_OK) {
-		free(ne.id);
+	ne.c = malloc(sizeof(*ne.c));
+	if (ne.c == NULL || dup_strings(r->audiences, r->n_audiences,
+	                                &ne.audiences) != MAPI_OK) {
+		free(ne.c);
 		return;
 	}
-	*ne.id = r->id;
+	ne.c->id = r->id;
+	memcpy(ne.c->jti, r->jti, sizeof(ne.c->jti));
+	memcpy(ne.c->kid, r->kid, sizeof(ne.c->kid));
 	ne.n_audiences = r->n_audiences;
-	memcpy(ne.key, key, MAPI_JWT_HMAC_LEN);
+	memcpy(ne.key, key, CACHE_KEY_LEN);
 	ne.expires_ns = now_ns + MAPI_SATOKENS_CACHE_TTL_NS;
 	if (ne.expires_ns == 0) {
 		ne.expires_ns = 1;
@@ -533,6 +541,32 @@ cache_put(struct mapi_satokens *s, const uint8_t key[MAPI_JWT_HMAC_LEN],
 	(void)pthread_mutex_unlock(&s->cache_lock);
 }
 
+/* mapi_satokens_peek's fields from a parse (NULL: did not parse). */
+static void
+peek_parsed(const struct mapi_jwt *jwt, char *jti, size_t jti_size,
+            char *kid, size_t kid_size)
+{
+	const char *v;
+
+	if (jti_size > 0) {
+		jti[0] = '\0';
+	}
+	if (kid_size > 0) {
+		kid[0] = '\0';
+	}
+	if (jwt == NULL) {
+		return;
+	}
+	v = mapi_json_get_string(mapi_jwt_claims(jwt), "jti");
+	if (v != NULL && jti_size > 0) {
+		(void)snprintf(jti, jti_size, "%s", v);
+	}
+	v = mapi_jwt_kid(jwt);
+	if (v != NULL && kid_size > 0) {
+		(void)snprintf(kid, kid_size, "%s", v);
+	}
+}
+
 enum mapi_err
 mapi_satokens_review(struct mapi_satokens *s, const char *token, size_t len,
                      const char *const *audiences, size_t n_audiences,
@@ -540,7 +574,8 @@ mapi_satokens_review(struct mapi_satokens *s, const char *token, size_t len,
 {
 	struct mapi_satokens_review r = { 0 };
 	struct mapi_tokens_result res = { 0 };
-	uint8_t key[MAPI_JWT_HMAC_LEN];
+	struct mapi_tokens_parsed parsed = { 0 };
+	uint8_t key[CACHE_KEY_LEN];
 	int64_t now_ns = mapi_clock_now_ns(s->clock);
 	enum mapi_err err;
 
@@ -552,8 +587,14 @@ mapi_satokens_review(struct mapi_satokens *s, const char *token, size_t len,
 		*out = r;
 		return MAPI_OK;
 	}
-	err = mapi_tokens_validate(s->tokens, token, len, audiences,
-	                           n_audiences, now_ns, &res);
+	err = mapi_tokens_parse(token, len, &parsed);
+	if (err != MAPI_OK) {
+		return err;
+	}
+	peek_parsed(parsed.jwt, r.jti, sizeof(r.jti), r.kid, sizeof(r.kid));
+	err = mapi_tokens_validate_parsed(s->tokens, token, len, &parsed,
+	                                  audiences, n_audiences, now_ns, &res);
+	mapi_tokens_parsed_clear(&parsed);
 	if (err != MAPI_OK) {
 		return err;
 	}
@@ -595,7 +636,8 @@ mapi_satokens_review_clear(struct mapi_satokens_review *r)
 }
 
 static void emit_refusal(struct mapi_satokens *s, const char *token,
-                         const char *error);
+                         const char *error, const char *jti,
+                         const char *kid);
 
 enum mapi_err
 mapi_satokens_validate(const char *token, struct mapi_identity *out_id,
@@ -610,12 +652,12 @@ mapi_satokens_validate(const char *token, struct mapi_identity *out_id,
 		(void)snprintf(why, sizeof(why), "token validation failed: %s",
 		               mapi_err_name(err));
 		mapi_diag_set(diag, "%s", why);
-		emit_refusal(payload, token, why);
+		emit_refusal(payload, token, why, NULL, NULL);
 		return MAPI_EUNAUTHORIZED;
 	}
 	if (!r.authenticated) {
 		mapi_diag_set(diag, "%s", r.error != NULL ? r.error : "");
-		emit_refusal(payload, token, r.error);
+		emit_refusal(payload, token, r.error, r.jti, r.kid);
 		mapi_satokens_review_clear(&r);
 		return MAPI_EUNAUTHORIZED;
 	}
@@ -639,29 +681,13 @@ void
 mapi_satokens_peek(const char *token, size_t len, char *jti, size_t jti_size,
                    char *kid, size_t kid_size)
 {
-	struct mapi_jwt_policy policy = { MAPI_JWS_RS256 | MAPI_JWS_ES256, 0 };
-	struct mapi_jwt *jwt = NULL;
-	const char *v;
+	struct mapi_tokens_parsed p = { 0 };
 
-	if (jti_size > 0) {
-		jti[0] = '\0';
+	if (token == NULL || mapi_tokens_parse(token, len, &p) != MAPI_OK) {
+		p.jwt = NULL;
 	}
-	if (kid_size > 0) {
-		kid[0] = '\0';
-	}
-	if (token == NULL ||
-	    mapi_jwt_parse(token, len, &policy, &jwt, NULL) != MAPI_OK) {
-		return;
-	}
-	v = mapi_json_get_string(mapi_jwt_claims(jwt), "jti");
-	if (v != NULL && jti_size > 0) {
-		(void)snprintf(jti, jti_size, "%s", v);
-	}
-	v = mapi_jwt_kid(jwt);
-	if (v != NULL && kid_size > 0) {
-		(void)snprintf(kid, kid_size, "%s", v);
-	}
-	mapi_jwt_free(jwt);
+	peek_parsed(p.jwt, jti, jti_size, kid, kid_size);
+	mapi_tokens_parsed_clear(&p);
 }
 
 void
@@ -693,9 +719,13 @@ mapi_satokens_event_token(const char *token)
 	return token != NULL && strlen(token) > (size_t)EVENT_TOKEN_MIN ? token : NULL;
 }
 
-/* "rejected" (+ "expiredTokenPresented"); O(1) ring adds, never the token. */
+/*
+ * "rejected" (+ "expiredTokenPresented"); O(1) ring adds, never the token.
+ * jti / kid: the review's peek, or NULL to peek here.
+ */
 static void
-emit_refusal(struct mapi_satokens *s, const char *token, const char *error)
+emit_refusal(struct mapi_satokens *s, const char *token, const char *error,
+             const char *jti_in, const char *kid_in)
 {
 	char jti[MAPI_EVENT_JTI_SIZE];
 	char kid[MAPI_EVENT_KID_SIZE];
@@ -705,8 +735,13 @@ emit_refusal(struct mapi_satokens *s, const char *token, const char *error)
 	if (s->events == NULL) {
 		return;
 	}
-	mapi_satokens_peek(token, strlen(token), jti, sizeof(jti), kid,
-	                   sizeof(kid));
+	if (jti_in != NULL && kid_in != NULL) {
+		(void)snprintf(jti, sizeof(jti), "%s", jti_in);
+		(void)snprintf(kid, sizeof(kid), "%s", kid_in);
+	} else {
+		mapi_satokens_peek(token, strlen(token), jti, sizeof(jti), kid,
+		                   sizeof(kid));
+	}
 	mapi_satokens_inner_reason(error, reason, sizeof(reason));
 	in.jti = jti;
 	in.token = jti[0] == '\0' ? mapi_satokens_event_token(token) : NULL;

@@ -13,9 +13,11 @@
  *   - the jti random source: a splitmix64 stream seeded from --seed (so a
  *     --threads 1 run repeats its jtis), else getrandom(2);
  *   - the success cache of the token authenticator union (reference §9):
- *     entries live 10 s on the MOCK clock, are keyed by HMAC-SHA256 under
- *     a random per-process key of the target audiences plus the token (the
- *     token itself is never stored), and failures are never cached;
+ *     entries live 10 s on the MOCK clock, are keyed by a keyed hash
+ *     (SipHash-2-4-128, auth/jwt) under a random per-process key of the
+ *     target audiences plus the token, as kube-apiserver keys its cache
+ *     with an HMAC (the token itself is never stored), and failures are
+ *     never cached;
  *   - the identity: the tokens identity plus system:authenticated (the
  *     authenticated-group adder), extra copied one value per key.
  *
@@ -82,6 +84,9 @@ void mapi_satokens_reset(struct mapi_satokens *s);
 /* The token service (borrowed), for TokenRequest and legacy Secrets. */
 const struct mapi_tokens *mapi_satokens_tokens(const struct mapi_satokens *s);
 
+/* Size of the peeked jti / kid (sim/events' MAPI_EVENT_JTI/KID_SIZE). */
+#define MAPI_SATOKENS_PEEK_SIZE 64
+
 /* A TokenReview verdict (the same one request authentication uses). */
 struct mapi_satokens_review {
 	bool authenticated;
@@ -89,12 +94,18 @@ struct mapi_satokens_review {
 	char **audiences;        /* status.audiences (token aud ∩ target) */
 	size_t n_audiences;
 	char *error; /* refused: status.error, reference §3.4 */
+	/* What mapi_satokens_peek() gives for the token (for its events),
+	 * from the one parse validation does (or the cache entry). */
+	char jti[MAPI_SATOKENS_PEEK_SIZE];
+	char kid[MAPI_SATOKENS_PEEK_SIZE];
 };
 
 /*
  * Authenticates token[0..len) against the target audiences (n = 0 → the
- * API audiences), through the cache, at the mock clock's now. MAPI_OK for
- * every verdict; MAPI_ENOMEM, MAPI_ECRYPTO or a store error otherwise.
+ * API audiences), through the cache, at the mock clock's now. The token
+ * is parsed once (mapi_tokens_parse) for validation and the jti / kid.
+ * MAPI_OK for every verdict; MAPI_ENOMEM, MAPI_ECRYPTO or a store error
+ * otherwise.
  */
 MAPI_NODISCARD enum mapi_err
 mapi_satokens_review(struct mapi_satokens *s, const char *token, size_t len,

@@ -181,6 +181,19 @@ test_authn_token_equal(void **state)
 	assert_false(mapi_authn_token_equal("abc", "abcd"));
 	assert_false(mapi_authn_token_equal("", "a"));
 	assert_true(mapi_authn_token_equal("", ""));
+	/* the eight-byte steps and the tail: a difference anywhere counts */
+	assert_true(mapi_authn_token_equal("0123456789abcdefXYZ",
+	                                   "0123456789abcdefXYZ"));
+	assert_false(mapi_authn_token_equal("0123456789abcdefXYZ",
+	                                    "0123456789abcdefXYz"));
+	assert_false(mapi_authn_token_equal("0123456789abcdefXYZ",
+	                                    "0123456789abCdefXYZ"));
+	assert_false(mapi_authn_token_equal("0123456789abcdefXYZ",
+	                                    "1123456789abcdefXYZ"));
+	assert_false(mapi_authn_token_equal("0123456789abcdef",
+	                                    "0123456789abcdefX"));
+	assert_false(mapi_authn_token_equal("0123456789abcdefX",
+	                                    "0123456789abcdef"));
 }
 
 static void
