@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -40,6 +42,17 @@ struct mapi_keyset {
 	struct mapi_key *active; /* one of keys[], or NULL */
 };
 
+bool
+mapi_crypto_init(void)
+{
+	const char *conf = getenv("OPENSSL_CONF");
+	uint64_t opts = conf != NULL && *conf != '\0'
+	                        ? OPENSSL_INIT_LOAD_CONFIG
+	                        : OPENSSL_INIT_NO_LOAD_CONFIG;
+
+	return OPENSSL_init_crypto(opts, NULL) == 1;
+}
+
 /*
  * Appends the first queued OpenSSL reason to diag ("<what>: <reason>") and
  * empties the thread's error queue, so nothing leaks into a later call.
@@ -58,30 +71,128 @@ diag_ossl(struct mapi_diag *diag, const char *what)
 	ERR_clear_error();
 }
 
+/* AlgorithmIdentifier rsaEncryption (NULL parameters). */
+static const unsigned char alg_rsa[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a,
+	                                 0x86, 0x48, 0x86, 0xf7, 0x0d,
+	                                 0x01, 0x01, 0x01, 0x05, 0x00 };
+/* AlgorithmIdentifier id-ecPublicKey, namedCurve prime256v1. */
+static const unsigned char alg_p256[] = { 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86,
+	                                  0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+	                                  0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	                                  0x03, 0x01, 0x07 };
+/* Room for an RSA-8192 SubjectPublicKeyInfo. */
+#define SPKI_MAX 1200
+
+/* Writes a DER tag and definite length (if out); returns their size. */
+static size_t
+der_hdr(unsigned char *out, unsigned char tag, size_t len)
+{
+	size_t n = len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
+
+	if (out != NULL) {
+		out[0] = tag;
+		if (n == 2) {
+			out[1] = (unsigned char)len;
+		} else if (n == 3) {
+			out[1] = 0x81;
+			out[2] = (unsigned char)len;
+		} else {
+			out[1] = 0x82;
+			out[2] = (unsigned char)(len >> 8);
+			out[3] = (unsigned char)len;
+		}
+	}
+	return n;
+}
+
+/* A positive INTEGER's content length: a 0 byte before a high bit. */
+static size_t
+der_uint_len(const BIGNUM *bn)
+{
+	return (size_t)BN_num_bytes(bn) + (BN_num_bits(bn) % 8 == 0 ? 1 : 0);
+}
+
+static unsigned char *
+der_put_uint(unsigned char *p, const BIGNUM *bn)
+{
+	size_t len = der_uint_len(bn);
+
+	p += der_hdr(p, 0x02, len);
+	if (len > (size_t)BN_num_bytes(bn)) {
+		*p++ = 0x00;
+	}
+	return p + BN_bn2bin(bn, p);
+}
+
+/*
+ * The DER SubjectPublicKeyInfo of an RSA (a = n, b = e) or P-256 (a = x,
+ * b = y, uncompressed point) public key — what i2d_PUBKEY writes, built
+ * directly rather than through OpenSSL's encoder chain. Returns the length
+ * (0 if it does not fit).
+ */
+static size_t
+spki_der(enum mapi_jws_alg alg, const BIGNUM *a, const BIGNUM *b,
+         unsigned char out[SPKI_MAX])
+{
+	unsigned char *p = out;
+	size_t ints;
+	size_t seq;
+	size_t bits;
+	size_t body;
+
+	if (alg != MAPI_JWS_RS256) {
+		static const unsigned char bits_hdr[] = { 0x03, 0x42, 0x00,
+			                                  0x04 };
+
+		p += der_hdr(p, 0x30,
+		             sizeof(alg_p256) + sizeof(bits_hdr) +
+		                     2 * P256_BYTES);
+		memcpy(p, alg_p256, sizeof(alg_p256));
+		p += sizeof(alg_p256);
+		memcpy(p, bits_hdr, sizeof(bits_hdr));
+		p += sizeof(bits_hdr);
+		if (BN_bn2binpad(a, p, P256_BYTES) != P256_BYTES ||
+		    BN_bn2binpad(b, p + P256_BYTES, P256_BYTES) != P256_BYTES) {
+			return 0;
+		}
+		return (size_t)(p - out) + 2 * P256_BYTES;
+	}
+	ints = der_hdr(NULL, 0x02, der_uint_len(a)) + der_uint_len(a) +
+	       der_hdr(NULL, 0x02, der_uint_len(b)) + der_uint_len(b);
+	seq = der_hdr(NULL, 0x30, ints) + ints;
+	bits = der_hdr(NULL, 0x03, 1 + seq) + 1 + seq;
+	body = sizeof(alg_rsa) + bits;
+	if (der_hdr(NULL, 0x30, body) + body > SPKI_MAX) {
+		return 0;
+	}
+	p += der_hdr(p, 0x30, body);
+	memcpy(p, alg_rsa, sizeof(alg_rsa));
+	p += sizeof(alg_rsa);
+	p += der_hdr(p, 0x03, 1 + seq);
+	*p++ = 0x00;
+	p += der_hdr(p, 0x30, ints);
+	p = der_put_uint(p, a);
+	p = der_put_uint(p, b);
+	return (size_t)(p - out);
+}
+
 /* base64url(SHA-256(DER SubjectPublicKeyInfo)), as keyIDFromPublicKey. */
 static enum mapi_err
-compute_kid(EVP_PKEY *pkey, char kid[MAPI_KEY_KID_LEN + 1])
+compute_kid(enum mapi_jws_alg alg, const BIGNUM *a, const BIGNUM *b,
+            char kid[MAPI_KEY_KID_LEN + 1])
 {
-	unsigned char *der = NULL;
+	unsigned char der[SPKI_MAX];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
-	int der_len;
-	enum mapi_err err = MAPI_ECRYPTO;
+	size_t der_len = spki_der(alg, a, b, der);
 
-	der_len = i2d_PUBKEY(pkey, &der);
-	if (der_len <= 0) {
-		goto out;
-	}
-	if (EVP_Digest(der, (size_t)der_len, md, &md_len, EVP_sha256(), NULL) !=
-	            1 ||
+	if (der_len == 0 ||
+	    EVP_Digest(der, der_len, md, &md_len, EVP_sha256(), NULL) != 1 ||
 	    md_len != 32) {
-		goto out;
+		return MAPI_ECRYPTO;
 	}
 	(void)mapi_b64url_encode(md, md_len, kid);
-	err = MAPI_OK;
-out:
-	OPENSSL_free(der);
-	return err;
+	return MAPI_OK;
 }
 
 /* base64url of a BIGNUM, big-endian, padded on the left to `pad` bytes. */
@@ -108,11 +219,11 @@ bn_b64url(const BIGNUM *bn, int pad)
 }
 
 /*
- * The JWK in go-jose's member order (use, kty, kid, crv, alg, x, y, n, e),
- * which is what kube-apiserver's /openid/v1/jwks shows.
+ * The kid, then the JWK in go-jose's member order (use, kty, kid, crv, alg,
+ * x, y, n, e), which is what kube-apiserver's /openid/v1/jwks shows.
  */
 static enum mapi_err
-compute_jwk(struct mapi_key *key)
+compute_kid_jwk(struct mapi_key *key)
 {
 	const char *na = key->alg == MAPI_JWS_RS256 ? OSSL_PKEY_PARAM_RSA_N
 	                                            : OSSL_PKEY_PARAM_EC_PUB_X;
@@ -128,7 +239,8 @@ compute_jwk(struct mapi_key *key)
 	enum mapi_err err = MAPI_ECRYPTO;
 
 	if (EVP_PKEY_get_bn_param(key->pkey, na, &a) != 1 ||
-	    EVP_PKEY_get_bn_param(key->pkey, nb, &b) != 1) {
+	    EVP_PKEY_get_bn_param(key->pkey, nb, &b) != 1 ||
+	    compute_kid(key->alg, a, b, key->kid) != MAPI_OK) {
 		goto out;
 	}
 	sa = bn_b64url(a, pad);
@@ -271,10 +383,7 @@ key_wrap(EVP_PKEY *pkey, bool priv, struct mapi_key **out_key,
 	pkey = NULL;
 	key->alg = alg;
 	key->priv = priv;
-	err = compute_kid(key->pkey, key->kid);
-	if (err == MAPI_OK) {
-		err = compute_jwk(key);
-	}
+	err = compute_kid_jwk(key);
 	if (err != MAPI_OK) {
 		mapi_diag_set(diag, "cannot derive the kid/JWK of the key");
 		goto out;
@@ -309,6 +418,321 @@ mapi_key_generate(enum mapi_key_type type, struct mapi_key **out_key)
 		return MAPI_ECRYPTO;
 	}
 	return key_wrap(pkey, true, out_key, NULL);
+}
+
+/*
+ * ---- the common case, decoded directly ----------------------------------
+ *
+ * OpenSSL 3.0's generic decoder (EVP_PKCS82PKEY, d2i_PrivateKey) builds a
+ * chain out of every decoder of every provider for each key: ~4 M
+ * instructions and ~1 MB of resident library code at start-up, for the one
+ * PEM form mockapi itself writes (mapi_key_save_private: "PRIVATE KEY",
+ * PKCS#8 v1 without attributes, holding an RSAPrivateKey or a P-256
+ * ECPrivateKey with its public point). That form is read here with a
+ * strict DER reader and handed to the key manager as parameters
+ * (EVP_PKEY_fromdata). Anything else — other labels, PEM headers, BER
+ * leniency, other algorithms or curves, a missing public point, trailing
+ * text — returns NULL and takes the general path below, which decides
+ * (and words) acceptance exactly as before. Both paths end in the same
+ * consistency checks.
+ */
+
+struct der {
+	const unsigned char *p;
+	size_t n;
+};
+
+/* Takes one TLV with this tag off the front of d (DER lengths only). */
+static bool
+der_take(struct der *d, unsigned char tag, struct der *val)
+{
+	size_t len;
+	size_t hdr = 2;
+
+	if (d->n < 2 || d->p[0] != tag) {
+		return false;
+	}
+	len = d->p[1];
+	if (len & 0x80) {
+		size_t nb = len & 0x7f;
+		size_t i;
+
+		if (nb == 0 || nb > 3 || d->n < 2 + nb || d->p[2] == 0) {
+			return false;
+		}
+		len = 0;
+		for (i = 0; i < nb; i++) {
+			len = (len << 8) | d->p[2 + i];
+		}
+		if (len < 0x80) {
+			return false;
+		}
+		hdr += nb;
+	}
+	if (d->n - hdr < len) {
+		return false;
+	}
+	val->p = d->p + hdr;
+	val->n = len;
+	d->p += hdr + len;
+	d->n -= hdr + len;
+	return true;
+}
+
+/* A non-negative INTEGER in minimal encoding. */
+static bool
+der_uint(struct der *d, struct der *val)
+{
+	return der_take(d, 0x02, val) && val->n > 0 &&
+	       (val->p[0] & 0x80) == 0 &&
+	       !(val->n > 1 && val->p[0] == 0 && (val->p[1] & 0x80) == 0);
+}
+
+/* Takes exactly these bytes off the front of d. */
+static bool
+der_skip(struct der *d, const unsigned char *bytes, size_t n)
+{
+	if (d->n < n || memcmp(d->p, bytes, n) != 0) {
+		return false;
+	}
+	d->p += n;
+	d->n -= n;
+	return true;
+}
+
+static const unsigned char int_zero[] = { 0x02, 0x01, 0x00 };
+static const unsigned char int_one[] = { 0x02, 0x01, 0x01 };
+
+/* At most the RSA private key's eight numbers. */
+#define FAST_MAX_BN 8
+
+/*
+ * Imports names[i] = vals[i] (big-endian unsigned), plus the P-256 group
+ * and public point when pub is not NULL, as a key pair of key manager
+ * `type` ("RSA" or "EC"). The numbers go through secure BIGNUMs, so the
+ * builder's copy is cleared when freed.
+ */
+static EVP_PKEY *
+from_params(const char *type, const char *const *names,
+            const struct der *vals, size_t n, const struct der *pub)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	BIGNUM *bn[FAST_MAX_BN] = { NULL };
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	bool ok = bld != NULL && n <= FAST_MAX_BN;
+	size_t i;
+
+	for (i = 0; ok && i < n; i++) {
+		bn[i] = BN_secure_new();
+		ok = bn[i] != NULL &&
+		     BN_bin2bn(vals[i].p, (int)vals[i].n, bn[i]) != NULL &&
+		     OSSL_PARAM_BLD_push_BN(bld, names[i], bn[i]) == 1;
+	}
+	if (ok && pub != NULL) {
+		ok = OSSL_PARAM_BLD_push_utf8_string(
+			     bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1",
+			     0) == 1 &&
+		     OSSL_PARAM_BLD_push_octet_string(
+			     bld, OSSL_PKEY_PARAM_PUB_KEY, pub->p, pub->n) == 1;
+	}
+	if (ok) {
+		params = OSSL_PARAM_BLD_to_param(bld);
+		ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	}
+	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	for (i = 0; i < n; i++) {
+		BN_clear_free(bn[i]);
+	}
+	return pkey;
+}
+
+/* RSAPrivateKey (two primes): version 0, n, e, d, p, q, dP, dQ, qInv. */
+static EVP_PKEY *
+fast_rsa(struct der key)
+{
+	static const char *const names[FAST_MAX_BN] = {
+		OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,
+		OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+		OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+		OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	struct der seq;
+	struct der v[FAST_MAX_BN];
+	size_t i;
+
+	if (!der_take(&key, 0x30, &seq) || key.n != 0 ||
+	    !der_skip(&seq, int_zero, sizeof(int_zero))) {
+		return NULL;
+	}
+	for (i = 0; i < FAST_MAX_BN; i++) {
+		if (!der_uint(&seq, &v[i])) {
+			return NULL;
+		}
+	}
+	if (seq.n != 0) {
+		return NULL;
+	}
+	return from_params("RSA", names, v, FAST_MAX_BN, NULL);
+}
+
+/* ECPrivateKey: version 1, 32-byte scalar, [0] absent, [1] 04||X||Y. */
+static EVP_PKEY *
+fast_p256(struct der key)
+{
+	static const char *const names[] = { OSSL_PKEY_PARAM_PRIV_KEY };
+	struct der seq;
+	struct der priv;
+	struct der tagged;
+	struct der bits;
+	struct der pub;
+
+	if (!der_take(&key, 0x30, &seq) || key.n != 0 ||
+	    !der_skip(&seq, int_one, sizeof(int_one)) ||
+	    !der_take(&seq, 0x04, &priv) || priv.n != P256_BYTES ||
+	    !der_take(&seq, 0xa1, &tagged) || seq.n != 0 ||
+	    !der_take(&tagged, 0x03, &bits) || tagged.n != 0 ||
+	    bits.n != 2 + 2 * P256_BYTES || bits.p[0] != 0x00 ||
+	    bits.p[1] != 0x04) {
+		return NULL;
+	}
+	pub.p = bits.p + 1;
+	pub.n = bits.n - 1;
+	return from_params("EC", names, &priv, 1, &pub);
+}
+
+/* PrivateKeyInfo v1 without attributes, RSA or P-256. */
+static EVP_PKEY *
+fast_pkcs8(const unsigned char *der, size_t len)
+{
+	struct der all = { der, len };
+	struct der seq;
+	struct der inner;
+	bool rsa;
+
+	if (!der_take(&all, 0x30, &seq) || all.n != 0 ||
+	    !der_skip(&seq, int_zero, sizeof(int_zero))) {
+		return NULL;
+	}
+	rsa = der_skip(&seq, alg_rsa, sizeof(alg_rsa));
+	if (!rsa && !der_skip(&seq, alg_p256, sizeof(alg_p256))) {
+		return NULL;
+	}
+	if (!der_take(&seq, 0x04, &inner) || seq.n != 0) {
+		return NULL;
+	}
+	return rsa ? fast_rsa(inner) : fast_p256(inner);
+}
+
+/* Standard base64 value of c, -1 for whitespace, -2 for anything else. */
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z') {
+		return c - 'A';
+	}
+	if (c >= 'a' && c <= 'z') {
+		return c - 'a' + 26;
+	}
+	if (c >= '0' && c <= '9') {
+		return c - '0' + 52;
+	}
+	if (c == '+') {
+		return 62;
+	}
+	if (c == '/') {
+		return 63;
+	}
+	return c == '\n' || c == '\r' || c == ' ' || c == '\t' ? -1 : -2;
+}
+
+/*
+ * A file that is exactly one "PRIVATE KEY" block (whitespace around it
+ * allowed): its key, or NULL for anything else. The decoded DER is
+ * cleared before it is freed.
+ */
+static EVP_PKEY *
+fast_pem(const char *pem, size_t len)
+{
+	static const char begin[] = "-----BEGIN PRIVATE KEY-----";
+	static const char end[] = "-----END PRIVATE KEY-----";
+	const char *p = pem;
+	const char *stop = pem + len;
+	const char *body;
+	const char *tail;
+	unsigned char *der;
+	size_t n = 0;
+	size_t pad = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	EVP_PKEY *pkey = NULL;
+
+	while (p < stop && b64_value((unsigned char)*p) == -1) {
+		p++;
+	}
+	if ((size_t)(stop - p) < sizeof(begin) - 1 + sizeof(end) - 1 ||
+	    memcmp(p, begin, sizeof(begin) - 1) != 0) {
+		return NULL;
+	}
+	body = p + sizeof(begin) - 1;
+	if (*body != '\n' && *body != '\r') {
+		return NULL;
+	}
+	tail = body;
+	while (tail < stop && *tail != '-') {
+		tail++;
+	}
+	if ((size_t)(stop - tail) < sizeof(end) - 1 ||
+	    memcmp(tail, end, sizeof(end) - 1) != 0) {
+		return NULL;
+	}
+	for (p = tail + sizeof(end) - 1; p < stop; p++) {
+		if (b64_value((unsigned char)*p) != -1) {
+			return NULL;
+		}
+	}
+	der = OPENSSL_malloc((size_t)(tail - body) / 4 * 3 + 3);
+	if (der == NULL) {
+		return NULL;
+	}
+	for (p = body; p < tail; p++) {
+		int v = b64_value((unsigned char)*p);
+
+		if (*p == '=' && bits > 0) {
+			pad++;
+			continue;
+		}
+		if (v == -1) {
+			continue;
+		}
+		if (v < 0 || pad > 0) {
+			goto out;
+		}
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			der[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	/* Canonical padding only: what is left of the last quantum. */
+	if (pad > 2 || (bits == 0 && pad != 0) || (bits == 4 && pad != 2) ||
+	    (bits == 2 && pad != 1) || (acc & ((1u << bits) - 1)) != 0) {
+		goto out;
+	}
+	pkey = fast_pkcs8(der, n);
+out:
+	OPENSSL_clear_free(der, (size_t)(tail - body) / 4 * 3 + 3);
+	ERR_clear_error();
+	return pkey;
 }
 
 /* Decodes one PEM block's DER by its label; NULL (diag set) if refused. */
@@ -463,9 +887,10 @@ pkey_is_consistent(EVP_PKEY *pkey, bool priv)
 	return ok;
 }
 
-enum mapi_err
-mapi_key_parse_pem(const char *pem, size_t len, struct mapi_key **out_key,
-                   struct mapi_diag *diag)
+/* The general path: OpenSSL's PEM reader and decoders, every accepted form. */
+static enum mapi_err
+decode_pem(const char *pem, size_t len, EVP_PKEY **out_pkey, bool *out_priv,
+           struct mapi_diag *diag)
 {
 	BIO *bio = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -473,18 +898,9 @@ mapi_key_parse_pem(const char *pem, size_t len, struct mapi_key **out_key,
 	char *header = NULL;
 	unsigned char *der = NULL;
 	long der_len = 0;
-	bool priv = false;
 	int i;
 	enum mapi_err err = MAPI_EINVAL;
 
-	if (pem == NULL || out_key == NULL) {
-		return MAPI_EINVAL;
-	}
-	if (len > MAPI_KEY_PEM_MAX) {
-		mapi_diag_set(diag, "key PEM is larger than %zu bytes",
-		              MAPI_KEY_PEM_MAX);
-		return MAPI_ETOOLARGE;
-	}
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (bio == NULL) {
 		err = MAPI_ENOMEM;
@@ -511,9 +927,44 @@ mapi_key_parse_pem(const char *pem, size_t len, struct mapi_key **out_key,
 		                    "are not supported");
 		goto out;
 	}
-	pkey = decode_block(name, der, der_len, &priv, diag);
-	if (pkey == NULL) {
-		goto out;
+	pkey = decode_block(name, der, der_len, out_priv, diag);
+	if (pkey != NULL) {
+		*out_pkey = pkey;
+		err = MAPI_OK;
+	}
+out:
+	BIO_free(bio);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_clear_free(der, (size_t)der_len);
+	return err;
+}
+
+enum mapi_err
+mapi_key_parse_pem(const char *pem, size_t len, struct mapi_key **out_key,
+                   struct mapi_diag *diag)
+{
+	EVP_PKEY *pkey = NULL;
+	bool priv = false;
+	enum mapi_err err = MAPI_EINVAL;
+
+	if (pem == NULL || out_key == NULL) {
+		return MAPI_EINVAL;
+	}
+	if (len > MAPI_KEY_PEM_MAX) {
+		mapi_diag_set(diag, "key PEM is larger than %zu bytes",
+		              MAPI_KEY_PEM_MAX);
+		return MAPI_ETOOLARGE;
+	}
+	pkey = fast_pem(pem, len);
+	if (pkey != NULL) {
+		priv = true;
+	} else {
+		err = decode_pem(pem, len, &pkey, &priv, diag);
+		if (err != MAPI_OK) {
+			goto out;
+		}
+		err = MAPI_EINVAL;
 	}
 	if (!pkey_is_consistent(pkey, priv)) {
 		diag_ossl(diag, "key failed its consistency check");
@@ -523,10 +974,6 @@ mapi_key_parse_pem(const char *pem, size_t len, struct mapi_key **out_key,
 	pkey = NULL;
 out:
 	EVP_PKEY_free(pkey);
-	BIO_free(bio);
-	OPENSSL_free(name);
-	OPENSSL_free(header);
-	OPENSSL_clear_free(der, (size_t)der_len);
 	ERR_clear_error();
 	return err;
 }

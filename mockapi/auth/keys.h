@@ -49,6 +49,18 @@ struct evp_pkey_st; /* OpenSSL's EVP_PKEY */
 struct mapi_key;
 struct mapi_keyset;
 
+/*
+ * Process-wide OpenSSL set-up for the server, called once before any other
+ * OpenSSL use (mapi_server_start does; later calls do nothing). OpenSSL is
+ * used only with its built-in default provider (SHA-256, RSA, ECDSA), so
+ * the system-wide openssl.cnf is NOT read: parsing it and loading the
+ * config modules cost about 0.5 MB of resident code at every start for a
+ * file that configures nothing mockapi uses. Setting OPENSSL_CONF (to a
+ * file) restores OpenSSL's usual behaviour of loading it. Returns false if
+ * OpenSSL could not initialise (callers then fail on first use anyway).
+ */
+bool mapi_crypto_init(void);
+
 /* Length of a kid: base64url of 32 bytes, no padding. */
 #define MAPI_KEY_KID_LEN 43
 

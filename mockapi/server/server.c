@@ -994,6 +994,7 @@ mapi_server_start(const struct mapi_config *cfg, struct mapi_server **out,
 	char *ca = NULL;
 	enum mapi_err err = MAPI_ENOMEM;
 
+	(void)mapi_crypto_init();
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		goto out;

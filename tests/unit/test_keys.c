@@ -495,6 +495,21 @@ test_keys_parse_rejects_inconsistent_rsa_private_key(void **state)
 			         cases[i].how, mapi_err_name(err), diag.msg);
 		}
 		assert_null(key);
+		/* The same key as PKCS#8, the form read without decoders. */
+		(void)snprintf(cmd, sizeof(cmd),
+		               "openssl pkcs8 -topk8 -nocrypt -in '%s' -out "
+		               "'%s.p8' && grep -q 'BEGIN PRIVATE KEY' '%s.p8'",
+		               bad, bad, bad);
+		free(run_ok(cmd));
+		(void)snprintf(cmd, sizeof(cmd), "%s.p8", bad);
+		err = mapi_key_load_file(cmd, &key, &diag);
+		if (err != MAPI_EINVAL ||
+		    strstr(diag.msg, "consistency check") == NULL) {
+			fail_msg("PKCS#8 component %d %s: %s \"%s\"",
+			         cases[i].which, cases[i].how,
+			         mapi_err_name(err), diag.msg);
+		}
+		assert_null(key);
 	}
 	/* Control: the same rewrite with nothing changed loads. */
 	{
@@ -514,6 +529,125 @@ test_keys_parse_rejects_inconsistent_rsa_private_key(void **state)
 	free(py);
 	free(fx);
 	free(bad);
+}
+
+/* Replaces every "\n" of src with sep; caller frees. */
+static char *
+resep(const char *src, const char *sep)
+{
+	size_t n = strlen(src);
+	char *out = malloc(n * (strlen(sep) + 1) + 1);
+	char *o = out;
+
+	assert_non_null(out);
+	for (; *src != '\0'; src++) {
+		if (*src == '\n') {
+			o += sprintf(o, "%s", sep);
+		} else {
+			*o++ = *src;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * The PKCS#8 PEM mockapi writes is read by a direct DER reader; the other
+ * spellings of the same file (line ends, wrapping, surrounding text, more
+ * blocks) take OpenSSL's general reader. Every spelling must give the same
+ * key, and broken text must still be refused.
+ */
+static void
+test_keys_parse_pkcs8_spellings_give_one_key(void **state)
+{
+	static const char *const files[] = { "keys/rsa-2048.pkcs8.pem",
+		                             "keys/ec-p256.pkcs8.pem" };
+	static const char cert_block[] = "-----BEGIN CERTIFICATE-----\n"
+	                                 "MAA=\n-----END CERTIFICATE-----\n";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct mapi_key *ref = load_fixture(files[i]);
+		char *path = th_fixture_path(files[i]);
+		size_t len = 0;
+		char *pem = th_read_file(path, &len);
+		char *v[6];
+		char *bad;
+		size_t j;
+		size_t n;
+		struct mapi_diag diag = { 0 };
+		struct mapi_key *key = NULL;
+
+		assert_non_null(pem);
+		v[0] = resep(pem, "\r\n");
+		v[1] = malloc(len + 8);
+		assert_non_null(v[1]);
+		n = (size_t)sprintf(v[1], "\n \t%s", pem);
+		v[1][n - 1] = '\0'; /* no final newline */
+		v[2] = malloc(len + sizeof(cert_block));
+		assert_non_null(v[2]);
+		(void)sprintf(v[2], "%s%s", pem, cert_block);
+		v[3] = malloc(len + 32);
+		assert_non_null(v[3]);
+		(void)sprintf(v[3], "Bag Attributes: none\n%s", pem);
+		/* One base64 line per block (no wrapping at all). */
+		v[4] = resep(pem, "");
+		v[5] = malloc(len + 4);
+		assert_non_null(v[5]);
+		(void)memcpy(v[5], v[4], strlen(v[4]) + 1);
+		{
+			/* Put back the newlines around the armour only. */
+			char *b = strstr(v[5], "-----BEGIN PRIVATE KEY-----");
+			char *e = strstr(v[5], "-----END PRIVATE KEY-----");
+			char *tmp;
+
+			assert_non_null(b);
+			assert_non_null(e);
+			tmp = malloc(strlen(v[5]) + 4);
+			assert_non_null(tmp);
+			b += strlen("-----BEGIN PRIVATE KEY-----");
+			(void)sprintf(tmp, "-----BEGIN PRIVATE KEY-----\n%.*s\n%s\n",
+			              (int)(e - b), b, e);
+			free(v[5]);
+			v[5] = tmp;
+		}
+		for (j = 0; j < 6; j++) {
+			enum mapi_err err = mapi_key_parse_pem(
+				v[j], strlen(v[j]), &key, &diag);
+
+			if (j == 4) {
+				/* Armour glued to the base64: not PEM. */
+				assert_int_not_equal(err, MAPI_OK);
+				assert_null(key);
+				continue;
+			}
+			if (err != MAPI_OK) {
+				fail_msg("%s spelling %zu: %s (%s)", files[i], j,
+				         mapi_err_name(err), diag.msg);
+			}
+			assert_string_equal(mapi_key_kid(key),
+			                    mapi_key_kid(ref));
+			assert_true(mapi_key_is_private(key));
+			mapi_key_unref(key);
+			key = NULL;
+		}
+		/* A character outside base64 in the body is refused. */
+		bad = strdup(pem);
+		assert_non_null(bad);
+		bad[strlen("-----BEGIN PRIVATE KEY-----\n") + 10] = '*';
+		assert_int_equal(mapi_key_parse_pem(bad, strlen(bad), &key,
+		                                    &diag),
+		                 MAPI_EINVAL);
+		assert_null(key);
+		for (j = 0; j < 6; j++) {
+			free(v[j]);
+		}
+		free(bad);
+		free(pem);
+		free(path);
+		mapi_key_unref(ref);
+	}
 }
 
 static void
@@ -1121,6 +1255,7 @@ main(int argc, char **argv)
 		T(test_keys_kid_matches_openssl_cli_pipeline),
 		T(test_keys_parse_rejects_bad_input_with_a_reason),
 		T(test_keys_parse_rejects_inconsistent_rsa_private_key),
+		T(test_keys_parse_pkcs8_spellings_give_one_key),
 		T(test_keys_parse_accepts_ec_parameters_block_before_key),
 		T(test_keys_parse_rejects_oversized_pem),
 		T(test_keys_load_file_reports_missing_file),
