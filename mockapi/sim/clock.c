@@ -466,14 +466,58 @@ days_from_civil(int64_t y, int64_t m, int64_t d)
 bool
 mapi_time_format_rfc3339(int64_t t, char *buf, size_t len)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
+	/*
+	 * Proleptic Gregorian calendar from days since the epoch (H. Hinnant's
+	 * civil_from_days), without gmtime_r()/strftime(): those take glibc's
+	 * time-zone lock, and this runs for every log line and timestamp.
+	 */
+	int64_t days = t / 86400;
+	int64_t secs = t % 86400;
+	int64_t z, era, doe, yoe, y, doy, mp, d, m;
+	int64_t v[6];
+	static const int width[6] = { 4, 2, 2, 2, 2, 2 };
+	static const char sep[6] = { '-', '-', 'T', ':', ':', 'Z' };
+	size_t o = 0;
+	int i;
 
-	if (len < 21 || gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
-	    tm.tm_year + 1900 < 0) {
+	if (len < 21 || t < INT64_MIN / 2 || t > INT64_MAX / 2) {
 		return false;
 	}
-	return strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 20;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	if (y < 0 || y > 9999) {
+		return false;
+	}
+	v[0] = y;
+	v[1] = m;
+	v[2] = d;
+	v[3] = secs / 3600;
+	v[4] = secs / 60 % 60;
+	v[5] = secs % 60;
+	for (i = 0; i < 6; i++) {
+		int64_t x = v[i];
+		int k;
+
+		for (k = width[i] - 1; k >= 0; k--) {
+			buf[o + (size_t)k] = (char)('0' + x % 10);
+			x /= 10;
+		}
+		o += (size_t)width[i];
+		buf[o++] = sep[i];
+	}
+	buf[o] = '\0';
+	return true;
 }
 
 static bool

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <pthread.h>
@@ -215,6 +216,59 @@ test_clock_duration_table(void **state)
 	}
 }
 
+/*
+ * The formatter against libc's gmtime_r() + strftime() (the old
+ * implementation) over the edges and 200 000 seeded instants in years
+ * 1000..9999 (strftime's %Y does not pad smaller years to four digits, as
+ * RFC 3339 needs: year 0 is checked by hand), and refusals outside
+ * 0..9999.
+ */
+static void
+test_clock_rfc3339_format_matches_gmtime(void **state)
+{
+	const int64_t edges[] = {
+		0, -1, 1, 86399, 86400, -86400, -86401, 951782400 /* 2000-02-29 */,
+		4107542399 /* 2100-02-28T23:59:59 */, 4107542400,
+		-30610224000 /* 1000-01-01 */, 253402300799 /* 9999-12-31T... */,
+	};
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	char want[64];
+	char got[64];
+	struct tm tm;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]) + 200000; i++) {
+		int64_t t;
+		time_t tt;
+
+		if (i < sizeof(edges) / sizeof(edges[0])) {
+			t = edges[i];
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			t = -30610224000 +
+			    (int64_t)(x % (uint64_t)(253402300800 + 30610224000));
+		}
+		tt = (time_t)t;
+		assert_non_null(gmtime_r(&tt, &tm));
+		assert_int_equal(strftime(want, sizeof(want),
+		                          "%Y-%m-%dT%H:%M:%SZ", &tm),
+		                 20);
+		assert_true(mapi_time_format_rfc3339(t, got, sizeof(got)));
+		assert_string_equal(got, want);
+	}
+	assert_true(mapi_time_format_rfc3339(-62167219200, got, sizeof(got)));
+	assert_string_equal(got, "0000-01-01T00:00:00Z");
+	assert_true(mapi_time_format_rfc3339(-62162035201, got, sizeof(got)));
+	assert_string_equal(got, "0000-02-29T23:59:59Z"); /* a leap year */
+	assert_false(mapi_time_format_rfc3339(-62167219201, got, sizeof(got)));
+	assert_false(mapi_time_format_rfc3339(253402300800, got, sizeof(got)));
+	assert_false(mapi_time_format_rfc3339(INT64_MAX, got, sizeof(got)));
+	assert_false(mapi_time_format_rfc3339(INT64_MIN, got, sizeof(got)));
+}
+
 static void
 test_clock_rfc3339_round_trip_and_rejects(void **state)
 {
@@ -357,6 +411,7 @@ main(int argc, char **argv)
 		                                setup, teardown),
 		cmocka_unit_test(test_clock_duration_table),
 		cmocka_unit_test(test_clock_rfc3339_round_trip_and_rejects),
+		cmocka_unit_test(test_clock_rfc3339_format_matches_gmtime),
 		cmocka_unit_test_setup_teardown(
 			test_clock_reads_are_consistent_under_writes, setup,
 			teardown),
