@@ -140,13 +140,16 @@ spki_der(enum mapi_jws_alg alg, const BIGNUM *a, const BIGNUM *b,
 	size_t bits;
 	size_t body;
 
+	if (out == NULL) {
+		return 0;
+	}
 	if (alg != MAPI_JWS_RS256) {
 		static const unsigned char bits_hdr[] = { 0x03, 0x42, 0x00,
 			                                  0x04 };
 
 		p += der_hdr(p, 0x30,
 		             sizeof(alg_p256) + sizeof(bits_hdr) +
-		                     2 * P256_BYTES);
+		                     (size_t)2 * P256_BYTES);
 		memcpy(p, alg_p256, sizeof(alg_p256));
 		p += sizeof(alg_p256);
 		memcpy(p, bits_hdr, sizeof(bits_hdr));
@@ -155,7 +158,7 @@ spki_der(enum mapi_jws_alg alg, const BIGNUM *a, const BIGNUM *b,
 		    BN_bn2binpad(b, p + P256_BYTES, P256_BYTES) != P256_BYTES) {
 			return 0;
 		}
-		return (size_t)(p - out) + 2 * P256_BYTES;
+		return (size_t)(p - out) + (size_t)2 * P256_BYTES;
 	}
 	ints = der_hdr(NULL, 0x02, der_uint_len(a)) + der_uint_len(a) +
 	       der_hdr(NULL, 0x02, der_uint_len(b)) + der_uint_len(b);

@@ -928,7 +928,7 @@ acceptor_main(void *arg)
 		} else if (errno == EMFILE || errno == ENFILE ||
 		           errno == ENOBUFS || errno == ENOMEM) {
 			/* Out of descriptors or memory: let some close. */
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			struct timespec ts = { 0, 10L * 1000 * 1000 };
 
 			(void)nanosleep(&ts, NULL);
 		} else if (errno == EBADF || errno == EINVAL ||

@@ -18,9 +18,10 @@
 #include "sim/events.h"
 #include "state/store.h"
 
-_Static_assert(MAPI_SATOKENS_PEEK_SIZE == MAPI_EVENT_JTI_SIZE &&
-                       MAPI_SATOKENS_PEEK_SIZE == MAPI_EVENT_KID_SIZE,
-               "peeked jti/kid sized as the events keep them");
+_Static_assert(MAPI_SATOKENS_PEEK_SIZE == MAPI_EVENT_JTI_SIZE,
+               "peeked jti sized as the events keep it");
+_Static_assert(MAPI_SATOKENS_PEEK_SIZE == MAPI_EVENT_KID_SIZE,
+               "peeked kid sized as the events keep it");
 
 #define CACHE_KEY_LEN MAPI_JWT_SIPHASH_LEN
 
