@@ -381,6 +381,8 @@ collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+#define PEER_LEN (INET6_ADDRSTRLEN + 16) /* "[addr]:port" */
+
 static void
 format_peer(struct MHD_Connection *conn, char *buf, size_t len)
 {
@@ -638,13 +640,14 @@ append_body(struct request_state *st, const char *data, size_t n)
 static void
 dispatch(struct mapi_http *http, struct MHD_Connection *conn,
          struct request_state *st, const char *method,
-         struct mapi_response *resp, struct mapi_request *req)
+         struct mapi_response *resp, struct mapi_request *req,
+         char peer_buf[PEER_LEN])
 {
 	struct mapi_http_pair headers[MAPI_HTTP_MAX_HEADERS];
 	struct mapi_http_pair params[MAPI_HTTP_MAX_QUERY];
 	struct header_walk walk = { .pairs = headers };
 	const union MHD_ConnectionInfo *ci;
-	char peer[INET6_ADDRSTRLEN + 16];
+	const char *peer = peer_buf;
 	char *qcopy;
 
 	(void)MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header,
@@ -671,7 +674,12 @@ dispatch(struct mapi_http *http, struct MHD_Connection *conn,
 		resp->code = 500;
 		return;
 	}
-	format_peer(conn, peer, sizeof(peer));
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci != NULL && ci->socket_context != NULL) {
+		peer = ci->socket_context;
+	} else {
+		format_peer(conn, peer_buf, PEER_LEN);
+	}
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_PROTOCOL);
 	req->method = method;
 	req->path = st->path;
@@ -706,6 +714,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct request_state *st = *con_cls;
 	struct mapi_request req = { 0 };
 	struct mapi_response resp;
+	char peer_buf[PEER_LEN]; /* outlives dispatch(): the log uses it */
 	enum MHD_Result ret;
 
 	(void)url;
@@ -726,7 +735,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	mapi_response_init(&resp);
-	dispatch(http, conn, st, method, &resp, &req);
+	dispatch(http, conn, st, method, &resp, &req, peer_buf);
 	if (resp.drop_connection) {
 		/* MHD closes the connection when the handler says no. */
 		resp.code = 0;
@@ -873,9 +882,17 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 {
 	struct worker *w = cls;
 
-	(void)conn;
-	(void)socket_context;
-	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		/* The peer string, made once per connection, not per request. */
+		char *peer = malloc(PEER_LEN);
+
+		if (peer != NULL) {
+			format_peer(conn, peer, PEER_LEN);
+		}
+		*socket_context = peer;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		free(*socket_context);
+		*socket_context = NULL;
 		atomic_fetch_sub(&w->conns, 1);
 	}
 }

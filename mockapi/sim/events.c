@@ -321,20 +321,27 @@ format_time_us(int64_t t_ns, char *buf, size_t len)
 {
 	int64_t sec = t_ns / MAPI_NS_PER_SEC;
 	int64_t rem = t_ns % MAPI_NS_PER_SEC;
-	char base[32];
+	int64_t us;
 	size_t n;
+	int i;
 
 	if (rem < 0) {
 		rem += MAPI_NS_PER_SEC;
 		sec--;
 	}
-	if (!mapi_time_format_rfc3339(sec, base, sizeof(base))) {
+	if (len < 28 || !mapi_time_format_rfc3339(sec, buf, len)) {
 		(void)snprintf(buf, len, "@%" PRId64, t_ns);
 		return;
 	}
-	n = strlen(base);
-	base[n - 1] = '\0'; /* drop the "Z" */
-	(void)snprintf(buf, len, "%s.%06" PRId64 "Z", base, rem / 1000);
+	n = strlen(buf) - 1; /* the "Z" */
+	buf[n++] = '.';
+	us = rem / 1000;
+	for (i = 5; i >= 0; i--) {
+		buf[n + (size_t)i] = (char)('0' + us % 10);
+		us /= 10;
+	}
+	buf[n + 6] = 'Z';
+	buf[n + 7] = '\0';
 }
 
 static bool
@@ -694,11 +701,41 @@ line_kv(struct line *l, const char *key, const char *val)
 	line_putc(l, '"');
 }
 
+/* prefix, then u in decimal (no printf: this runs for every request). */
+static void
+line_u64(struct line *l, const char *prefix, uint64_t u)
+{
+	char d[24];
+	size_t n = 0;
+
+	line_puts(l, prefix);
+	do {
+		d[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	while (n > 0) {
+		line_putc(l, d[--n]);
+	}
+}
+
+static void
+line_i64(struct line *l, const char *prefix, int64_t v)
+{
+	if (v < 0) {
+		line_puts(l, prefix);
+		line_u64(l, "-", (uint64_t)0 - (uint64_t)v);
+		return;
+	}
+	line_u64(l, prefix, (uint64_t)v);
+}
+
 static void
 line_num(struct line *l, const char *key, int64_t val)
 {
 	if (val != 0) {
-		line_printf(l, " %s=%" PRId64, key, val);
+		line_putc(l, ' ');
+		line_puts(l, key);
+		line_i64(l, "=", val);
 	}
 }
 
@@ -741,7 +778,7 @@ mapi_events_format_line(const struct mapi_event *ev, enum mapi_log_format fmt,
 	format_time_us(ev->time_ns, when, sizeof(when));
 	line_puts(&l, when);
 	line_kv(&l, "event", mapi_event_type_name(ev->type));
-	line_printf(&l, " seq=%" PRIu64, ev->seq);
+	line_u64(&l, " seq=", ev->seq);
 	line_kv(&l, "jti", ev->jti);
 	line_kv(&l, "tokenPrefix", ev->token_prefix);
 	line_kv(&l, "sub", ev->sub);
@@ -773,13 +810,13 @@ mapi_events_format_request_line(const struct mapi_request_entry *req,
 	}
 	format_time_us(req->time_ns, when, sizeof(when));
 	line_puts(&l, when);
-	line_printf(&l, " request seq=%" PRIu64, req->seq);
+	line_u64(&l, " request seq=", req->seq);
 	line_kv(&l, "method", req->method);
 	line_kv(&l, "path", req->path);
 	line_kv(&l, "user", req->user);
-	line_printf(&l, " code=%d", req->code);
+	line_i64(&l, " code=", req->code);
 	line_kv(&l, "jti", req->jti);
-	line_printf(&l, " durationUs=%" PRId64, req->duration_us);
+	line_i64(&l, " durationUs=", req->duration_us);
 	line_kv(&l, "fault", req->fault);
 	return l.used;
 }

@@ -562,6 +562,20 @@ mapi_label_selector_parse(const char *text,
 		              MAPI_SELECTOR_MAX_LEN);
 		return MAPI_EINVAL;
 	}
+	for (lit = text; is_ws(*lit); lit++) {
+	}
+	if (*lit == '\0') {
+		/*
+		 * Nothing to parse (every plain list and watch): no parser,
+		 * whose token table is several KB to allocate and clear.
+		 */
+		sel = calloc(1, sizeof(*sel));
+		if (sel == NULL) {
+			return MAPI_ENOMEM;
+		}
+		*out_sel = sel;
+		return MAPI_OK;
+	}
 	p = calloc(1, sizeof(*p));
 	sel = calloc(1, sizeof(*sel));
 	if (p == NULL || sel == NULL) {
