@@ -41,14 +41,6 @@
 
 #define JSON_TYPE "application/json"
 #define MAX_LIMIT 100000
-/*
- * How long one watch read may wait for an event when the stream has no
- * waker (it normally has one: the read then never waits, and an idle watch
- * is parked by the transport until the store's notify wakes it). The
- * reader runs on a serving thread that serves other connections too, so
- * it must not block for long.
- */
-#define WATCH_POLL_NS ((int64_t)10 * 1000 * 1000)
 
 /* Everything a verb needs about the request, resolved once. */
 struct rctx {
@@ -981,7 +973,6 @@ struct watch_stream {
 	size_t pending_len;
 	size_t pending_off;
 	bool done;
-	struct mapi_stream_waker *waker; /* set by watch_attach */
 };
 
 /* The store's notify: an event is queued or the watch closed. */
@@ -996,7 +987,6 @@ watch_attach(void *payload, struct mapi_stream_waker *waker)
 {
 	struct watch_stream *s = payload;
 
-	s->waker = waker;
 	mapi_store_watch_set_notify(s->w, watch_notify, waker);
 }
 
@@ -1066,7 +1056,6 @@ watch_read(void *payload, char *buf, size_t max)
 	struct watch_stream *s = payload;
 	struct mapi_watch_event *ev = NULL;
 	enum mapi_err err;
-	int64_t wait = s->waker != NULL ? 0 : WATCH_POLL_NS;
 	size_t n;
 
 	if (s->pending != NULL) {
@@ -1091,21 +1080,18 @@ watch_read(void *payload, char *buf, size_t max)
 		if (left <= 0) {
 			return MAPI_STREAM_END;
 		}
-		if (left < wait) {
-			wait = left;
-		}
 	}
 	/*
 	 * Pods whose grace period ran out go now, so a watcher (kubectl
 	 * delete --wait) sees DELETED without another request arriving.
 	 */
 	(void)mapi_store_run_due(s->store);
-	err = mapi_store_watch_next(s->w, wait, &ev);
+	err = mapi_store_watch_next(s->w, 0, &ev);
 	if (err != MAPI_OK) {
 		return MAPI_STREAM_END; /* closed: the client re-lists */
 	}
 	if (ev == NULL) {
-		return 0; /* nothing yet; called again */
+		return 0; /* nothing yet: parked until the store's notify */
 	}
 	{
 		char *text = event_line(s, ev);

@@ -207,41 +207,6 @@ mapi_jwt_sign_tmpl(enum mapi_jws_alg alg, struct evp_pkey_st *key,
                    const struct evp_md_ctx_st *tmpl, const char *kid,
                    const struct cJSON *claims, char **out_token);
 
-/* Size of an HMAC-SHA256 tag. */
-#define MAPI_JWT_HMAC_LEN 32
-
-/*
- * HMAC-SHA256 of n_parts byte strings fed in order (parts[i] of lens[i]
- * bytes; a NULL part must have length 0) under key (keylen bytes), into
- * out. Not a JWS operation: it is here because this file is the crypto
- * adapter (kube-apiserver's cached token authenticator keys its entries
- * with it; ours uses the cheaper mapi_jwt_siphash128 below).
- * MAPI_ECRYPTO if OpenSSL fails.
- */
-MAPI_NODISCARD enum mapi_err
-mapi_jwt_hmac_sha256(const uint8_t *key, size_t keylen,
-                     const void *const *parts, const size_t *lens,
-                     size_t n_parts, uint8_t out[MAPI_JWT_HMAC_LEN]);
-
-/*
- * The same HMAC-SHA256 under a key set once: mapi_jwt_hmac_new() copies
- * key (keylen bytes) into an initialised MAC context (MAPI_ECRYPTO,
- * MAPI_ENOMEM); mapi_jwt_hmac_tag() duplicates that context per call, so
- * it skips the per-call algorithm fetches and threads may share h. The
- * tag equals mapi_jwt_hmac_sha256() with the same key and parts.
- * mapi_jwt_hmac_free() accepts NULL and wipes the key.
- */
-struct mapi_jwt_hmac;
-
-MAPI_NODISCARD enum mapi_err mapi_jwt_hmac_new(const uint8_t *key,
-                                               size_t keylen,
-                                               struct mapi_jwt_hmac **out);
-MAPI_NODISCARD enum mapi_err
-mapi_jwt_hmac_tag(const struct mapi_jwt_hmac *h, const void *const *parts,
-                  const size_t *lens, size_t n_parts,
-                  uint8_t out[MAPI_JWT_HMAC_LEN]);
-void mapi_jwt_hmac_free(struct mapi_jwt_hmac *h);
-
 /* Size of a SipHash-2-4-128 key and tag. */
 #define MAPI_JWT_SIPHASH_KEY_LEN 16
 #define MAPI_JWT_SIPHASH_LEN     16
@@ -252,8 +217,9 @@ void mapi_jwt_hmac_free(struct mapi_jwt_hmac *h);
  * OpenSSL's "SIPHASH" MAC at its defaults) of n_parts byte strings fed in
  * order, as one message, under key. A keyed PRF: without the key nobody
  * can find two inputs with the same tag faster than by guessing. Several
- * times cheaper than HMAC-SHA256 and allocation-free, so the token cache
- * (server/satokens) keys its entries with it. Pure C, cannot fail; a NULL
+ * times cheaper than HMAC-SHA256 (what kube-apiserver's cached token
+ * authenticator keys its entries with) and allocation-free, so the token
+ * cache (server/satokens) keys its entries with it. Pure C, cannot fail; a NULL
  * part must have length 0.
  */
 void mapi_jwt_siphash128(const uint8_t key[MAPI_JWT_SIPHASH_KEY_LEN],

@@ -40,7 +40,6 @@ struct mapi_stream_waker {
 	struct mapi_http *http;
 	struct MHD_Connection *conn;
 	struct mapi_response r; /* the stream callbacks and payload */
-	bool attached;          /* attach_fn has run */
 	bool parked;            /* MHD_suspend_connection() in effect */
 	bool pending;           /* woken while not parked */
 	bool listed;            /* in http->streams */
@@ -431,12 +430,6 @@ stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	ssize_t n;
 
 	(void)pos;
-	if (!w->attached) {
-		w->attached = true;
-		if (w->r.stream_attach != NULL) {
-			w->r.stream_attach(w->r.stream_payload, w);
-		}
-	}
 	(void)pthread_mutex_lock(&w->mu);
 	w->pending = false;
 	(void)pthread_mutex_unlock(&w->mu);
@@ -548,6 +541,7 @@ make_response(struct mapi_http *http, struct MHD_Connection *conn,
 			}
 			http->streams = w;
 			(void)pthread_mutex_unlock(&http->streams_mu);
+			w->r.stream_attach(w->r.stream_payload, w);
 		}
 	} else {
 		r = MHD_create_response_from_buffer(

@@ -96,7 +96,7 @@ typedef ssize_t mapi_stream_read_fn(void *payload, char *buf, size_t max);
  */
 struct mapi_stream_waker;
 void mapi_stream_wake(struct mapi_stream_waker *waker);
-/* Called once, on the serving thread, before the first read. */
+/* Called once, on the serving thread, when the response is queued. */
 typedef void mapi_stream_attach_fn(void *payload,
                                    struct mapi_stream_waker *waker);
 /*
